@@ -1,0 +1,391 @@
+"""The event bus: publish, subscribe, deliver. Read it in a minute.
+
+Publishing (inside the command's transaction)::
+
+    publish(ReservationPlaced(...))
+
+1. stores the event in the log and one delivery row per durable subscriber (two INSERTs),
+2. runs the in-transaction subscribers right away through a blinker signal; one may veto the
+   command by raising a ``market.errors.DomainError`` (everything rolls back),
+3. after commit, runs the durable subscribers (inline dispatch), each in its own transaction.
+
+Subscribing (in an app's ``handlers.py``, imported by its AppConfig.ready)::
+
+    @in_transaction(ReservationPlaced, id="product.hold_for_reservation")
+    def hold(event): ...
+
+    @durable(ProductReserved, id="payment.request_payment")
+    def request(event): ...
+
+Delivery guarantees of durable subscribers, per subscriber:
+
+- at least once, effects once: the handler's writes and the marking of its delivery as done
+  commit together; a crash in between rolls both back and the delivery runs again later;
+- failures are retried with exponential backoff; after ``EVENTS_MAX_ATTEMPTS`` the delivery is
+  dead: kept, listed and requeueable (``manage.py events requeue``);
+- order: deliveries for the same aggregate run in publication order. A later delivery waits
+  while an earlier one for the same aggregate is pending (also while it is failing and backing
+  off). A dead delivery is set aside like a dead-letter queue and no longer blocks; when it is
+  requeued it runs after the ones that went past it, so handlers must tolerate that;
+- paused subscribers keep accumulating deliveries, which run when resumed;
+- several workers (processes or machines) claim with ``FOR UPDATE SKIP LOCKED`` and a lease, so
+  one delivery never runs in two places at once; a lease left by a dead worker expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import partial
+
+import blinker
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from market import observability
+from market.events import EVENT_TYPES, Event
+from market.models import Delivery, EventRecord, Subscription
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Event], None]
+
+_in_transaction_signals = blinker.Namespace()
+_durable_signals = blinker.Namespace()
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: str
+    event_types: tuple[str, ...]
+    handler: Handler
+    durable: bool
+
+
+_subscribers: dict[str, Subscriber] = {}
+_durable_by_type: dict[str, list[str]] = defaultdict(list)
+
+
+def _register(event_classes: Iterable[type[Event]], id: str, durable: bool) -> Callable[[Handler], Handler]:
+    types = tuple(cls.type for cls in event_classes)
+    if not types:
+        raise TypeError("subscribe to at least one event type")
+
+    def decorator(handler: Handler) -> Handler:
+        if id in _subscribers:
+            if _subscribers[id].handler is handler:
+                return handler
+            raise ValueError(f"subscriber id {id!r} is registered twice")
+        _subscribers[id] = Subscriber(id=id, event_types=types, handler=handler, durable=durable)
+        namespace = _durable_signals if durable else _in_transaction_signals
+        for event_type in types:
+            receiver = _receiver(handler)
+            # Durable receivers are connected for their subscriber id only, so one delivery
+            # reaches exactly one handler; in-transaction receivers hear every event of the type.
+            sender = id if durable else blinker.ANY
+            namespace.signal(event_type).connect(receiver, sender=sender, weak=False)
+            if durable:
+                _durable_by_type[event_type].append(id)
+        return handler
+
+    return decorator
+
+
+def _receiver(handler: Handler):
+    def receiver(sender, *, event: Event) -> None:
+        handler(event)
+
+    return receiver
+
+
+def in_transaction(*event_classes: type[Event], id: str) -> Callable[[Handler], Handler]:
+    """Run inside the publisher's transaction; raising a DomainError vetoes the command."""
+    return _register(event_classes, id, durable=False)
+
+
+def durable(*event_classes: type[Event], id: str) -> Callable[[Handler], Handler]:
+    """Run after commit, in a transaction of its own, at least once, under a stable id."""
+    return _register(event_classes, id, durable=True)
+
+
+def subscribers() -> dict[str, Subscriber]:
+    return dict(_subscribers)
+
+
+def durable_subscribers() -> list[str]:
+    return sorted(s.id for s in _subscribers.values() if s.durable)
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+
+def publish(event: Event) -> Event:
+    """Store ``event`` and its deliveries in the current transaction, then run in-transaction
+    subscribers. Returns the event with its log ``sequence`` set."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("publish() must be called inside transaction.atomic(): events commit with their cause")
+    record = EventRecord.objects.create(
+        event_id=event.event_id,
+        type=event.type,
+        version=event.version,
+        aggregate_type=event.aggregate_type,
+        aggregate_id=event.aggregate_id,
+        occurred_at=event.occurred_at,
+        payload=event.payload(),
+    )
+    event = replace(event, sequence=record.pk)
+    subscriber_ids = _durable_by_type.get(event.type, [])
+    if subscriber_ids:
+        now = timezone.now()
+        deliveries = Delivery.objects.bulk_create(
+            Delivery(event=record, subscriber=sid, aggregate_key=event.aggregate_key, available_at=now)
+            for sid in subscriber_ids
+        )
+        if settings.EVENTS_DISPATCH == "inline":
+            ids = [d.pk for d in deliveries]
+            transaction.on_commit(partial(_dispatch_inline, ids), robust=True)
+    with observability.log_context(event_id=str(event.event_id)):
+        _in_transaction_signals.signal(event.type).send(blinker.ANY, event=event)
+    return event
+
+
+def _dispatch_inline(delivery_ids: list[int]) -> None:
+    """After commit: run the new deliveries here and now. Whatever fails, is paused or must wait
+    behind an earlier delivery is left to the worker; the publisher never sees an error."""
+    try:
+        owner = f"inline:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        for delivery_id in claim(owner=owner, only_ids=delivery_ids):
+            run_delivery(delivery_id, owner=owner)
+    except Exception:  # the command has committed; delivery is the worker's job from here
+        logger.exception("inline dispatch failed; the worker will retry")
+
+
+# --- delivering ------------------------------------------------------------------------------
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Delay before the next try after ``attempts`` failures: base, 2×base, 4×base, ... capped."""
+    return min(settings.EVENTS_BACKOFF_BASE * (2 ** max(attempts - 1, 0)), settings.EVENTS_BACKOFF_MAX)
+
+
+def _claimable(now: datetime):
+    earlier_pending = Delivery.objects.filter(
+        subscriber=OuterRef("subscriber"),
+        aggregate_key=OuterRef("aggregate_key"),
+        id__lt=OuterRef("id"),
+        status=Delivery.Status.PENDING,
+    )
+    paused = Subscription.objects.filter(id=OuterRef("subscriber"), paused=True)
+    return (
+        Delivery.objects.filter(status=Delivery.Status.PENDING, available_at__lte=now)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .exclude(Exists(paused))
+        .exclude(Exists(earlier_pending))
+    )
+
+
+def claim(
+    *,
+    owner: str,
+    limit: int | None = None,
+    only_ids: list[int] | None = None,
+    subscriber: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Lease up to ``limit`` due deliveries to ``owner``, oldest first, skipping rows another
+    worker holds. Returns their ids."""
+    now = now or timezone.now()
+    limit = limit or settings.EVENTS_WORKER_BATCH
+    with transaction.atomic():
+        candidates = _claimable(now)
+        if only_ids is not None:
+            candidates = candidates.filter(id__in=only_ids)
+        if subscriber is not None:
+            candidates = candidates.filter(subscriber=subscriber)
+        ids = list(
+            candidates.order_by("id")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            Delivery.objects.filter(id__in=ids).update(
+                leased_until=now + timedelta(seconds=settings.EVENTS_LEASE_SECONDS), lease_owner=owner
+            )
+    return ids
+
+
+def run_delivery(delivery_id: int, *, owner: str) -> str:
+    """Run one leased delivery. Returns "done", "retry", "dead" or "skipped"."""
+    try:
+        with transaction.atomic():
+            delivery = (
+                Delivery.objects.select_for_update(of=("self",))
+                .select_related("event")
+                .filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_owner=owner)
+                .first()
+            )
+            if delivery is None:  # finished elsewhere, or our lease was taken over
+                return "skipped"
+            event = delivery.event.to_event()
+            subscriber = _subscribers.get(delivery.subscriber)
+            if subscriber is None:
+                raise LookupError(f"no subscriber {delivery.subscriber!r} is registered in this process")
+            with observability.log_context(event_id=str(event.event_id), subscriber=subscriber.id):
+                _durable_signals.signal(event.type).send(subscriber.id, event=event)
+            Delivery.objects.filter(pk=delivery_id).update(
+                status=Delivery.Status.DONE,
+                attempts=F("attempts") + 1,
+                completed_at=timezone.now(),
+                leased_until=None,
+                last_error="",
+            )
+        observability.delivery_finished(delivery.subscriber, "done")
+        return "done"
+    except Exception as exc:  # a failing subscriber fails nobody else
+        outcome = _record_failure(delivery_id, owner, exc)
+        return outcome
+
+
+def _record_failure(delivery_id: int, owner: str, exc: Exception) -> str:
+    error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update()
+            .filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_owner=owner)
+            .first()
+        )
+        if delivery is None:
+            return "skipped"
+        delivery.attempts += 1
+        delivery.last_error = error[:4000]
+        delivery.leased_until = None
+        delivery.lease_owner = ""
+        if delivery.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+            delivery.status = Delivery.Status.DEAD
+            outcome = "dead"
+        else:
+            delivery.available_at = timezone.now() + timedelta(seconds=backoff_seconds(delivery.attempts))
+            outcome = "retry"
+        delivery.save(update_fields=["attempts", "last_error", "leased_until", "lease_owner", "status", "available_at"])
+    log = logger.error if outcome == "dead" else logger.warning
+    log(
+        "delivery %s to %s failed (attempt %s, %s): %s",
+        delivery_id,
+        delivery.subscriber,
+        delivery.attempts,
+        outcome,
+        error,
+        extra={"event_id": str(delivery.event.event_id)},
+    )
+    observability.delivery_finished(delivery.subscriber, outcome)
+    return outcome
+
+
+def release(owner: str) -> int:
+    """Give back the leases ``owner`` still holds (a worker stopping), so others take them now."""
+    return Delivery.objects.filter(status=Delivery.Status.PENDING, lease_owner=owner).update(
+        leased_until=None, lease_owner=""
+    )
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def drain(*, max_rounds: int = 100, subscriber: str | None = None, now: datetime | None = None) -> int:
+    """Run every due delivery until none is left (what the worker does, in this process).
+    Deliveries still backing off or paused stay. Returns how many ran successfully."""
+    owner = worker_id()
+    done = 0
+    for _ in range(max_rounds):
+        ids = claim(owner=owner, subscriber=subscriber, now=now)
+        if not ids:
+            break
+        for delivery_id in ids:
+            done += run_delivery(delivery_id, owner=owner) == "done"
+    return done
+
+
+# --- operating -------------------------------------------------------------------------------
+
+
+def pause(subscriber_id: str) -> None:
+    _known(subscriber_id)
+    Subscription.objects.update_or_create(id=subscriber_id, defaults={"paused": True})
+
+
+def resume(subscriber_id: str) -> None:
+    _known(subscriber_id)
+    Subscription.objects.update_or_create(id=subscriber_id, defaults={"paused": False})
+
+
+def is_paused(subscriber_id: str) -> bool:
+    return Subscription.objects.filter(id=subscriber_id, paused=True).exists()
+
+
+def _known(subscriber_id: str) -> None:
+    if subscriber_id not in _subscribers or not _subscribers[subscriber_id].durable:
+        raise LookupError(f"unknown durable subscriber {subscriber_id!r}; known: {', '.join(durable_subscribers())}")
+
+
+@dataclass(frozen=True)
+class Backlog:
+    subscriber: str
+    paused: bool
+    pending: int
+    failing: int
+    dead: int
+    done: int
+
+
+def backlog() -> list[Backlog]:
+    """Per durable subscriber: pending (of which failing: tried at least once), dead, done."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (
+        Delivery.objects.values("subscriber", "status")
+        .annotate(n=Count("id"), failing=Count("id", filter=Q(attempts__gt=0)))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["subscriber"]][row["status"]] += row["n"]
+        if row["status"] == Delivery.Status.PENDING:
+            counts[row["subscriber"]]["failing"] += row["failing"]
+    paused = set(Subscription.objects.filter(paused=True).values_list("id", flat=True))
+    names = sorted(set(durable_subscribers()) | set(counts))
+    return [
+        Backlog(
+            subscriber=name,
+            paused=name in paused,
+            pending=counts[name]["pending"],
+            failing=counts[name]["failing"],
+            dead=counts[name]["dead"],
+            done=counts[name]["done"],
+        )
+        for name in names
+    ]
+
+
+def requeue(*, subscriber: str | None = None, ids: Iterable[int] | None = None) -> int:
+    """Give dead deliveries a fresh start. Returns how many were requeued."""
+    dead = Delivery.objects.filter(status=Delivery.Status.DEAD)
+    if subscriber:
+        dead = dead.filter(subscriber=subscriber)
+    if ids is not None:
+        dead = dead.filter(id__in=list(ids))
+    return dead.update(
+        status=Delivery.Status.PENDING, attempts=0, available_at=timezone.now(), leased_until=None, lease_owner=""
+    )
+
+
+def event_types() -> dict[str, type[Event]]:
+    return dict(EVENT_TYPES)

@@ -1,0 +1,174 @@
+"""Errors are part of the API.
+
+Domain errors are declared here so every context raises the same vocabulary, and an
+in-transaction subscriber can veto a command by raising one (the command rolls back and the
+caller gets that error). ``api_exception_handler`` turns them, DRF's own errors and database
+outages into one JSON shape::
+
+    {"code": "product_unavailable", "message": "...", "details": {...}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER = 5
+
+
+class DomainError(Exception):
+    """A rule of the domain said no. Subclasses fix the HTTP status and the default code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+    default_message = "The request breaks a rule of the marketplace."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.details = details
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    default_message = "Not found."
+
+
+class Forbidden(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "forbidden"
+    default_message = "You may not do this."
+
+
+class Conflict(DomainError):
+    """The command clashes with the current state (already reserved, already paid, ...)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+    default_message = "The resource is not in a state that allows this."
+
+
+class TryAgainShortly(DomainError):
+    """Overload or an outage: the client should retry after ``retry_after`` seconds."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "try_again_shortly"
+    default_message = "We are busy right now. Please try again shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 5, code: str | None = None, **details):
+        self.retry_after = retry_after
+        super().__init__(message, code=code, **details)
+
+
+class RateLimited(TryAgainShortly):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "rate_limited"
+    default_message = "Too many requests. Please slow down and try again shortly."
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return body
+
+
+def _drf_code(exc: drf_exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    return "invalid"
+
+
+def _drf_message(exc: drf_exceptions.APIException) -> str:
+    if isinstance(exc, drf_exceptions.ValidationError):
+        return "The request is invalid; see details."
+    detail = exc.detail
+    if isinstance(detail, list) and detail:
+        return str(detail[0])
+    return str(detail)
+
+
+def database_unavailable_response(exc: Exception) -> dict[str, Any]:
+    logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=False)
+    return error_body("database_unavailable", "The database is unavailable right now. Please try again shortly.")
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's exception handler, reshaped: one JSON body for every error, never an HTML page."""
+    if isinstance(exc, DomainError):
+        headers = {}
+        if isinstance(exc, TryAgainShortly):
+            headers["Retry-After"] = str(exc.retry_after)
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code, headers=headers)
+    if isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DatabaseError) and "timeout" in str(exc).lower()
+    ):
+        return Response(
+            database_unavailable_response(exc),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    assert isinstance(exc, drf_exceptions.APIException)
+    details = exc.detail if isinstance(exc, drf_exceptions.ValidationError) else None
+    if details is not None and not isinstance(details, dict):
+        details = {"non_field_errors": details}
+    response.data = error_body(_drf_code(exc), _drf_message(exc), details)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Outside DRF views (admin, HAL routes, health): a database outage is a 503 JSON, not a trace."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exc):
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            response = JsonResponse(database_unavailable_response(exc), status=503)
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+            return response
+        return None
+
+
+def json_404(request, exception=None):
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def json_500(request):
+    return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+
+
+def json_400(request, exception=None):
+    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+
+
+def json_403(request, exception=None):
+    return JsonResponse(error_body("forbidden", "You may not do this."), status=403)

@@ -1,0 +1,38 @@
+"""Liveness and readiness for load balancers and Kubernetes probes."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.utils import DatabaseError
+from django.http import JsonResponse
+
+
+def healthz(request):
+    """Liveness: the process answers. Touches no database, so a DB outage never restarts pods."""
+    return JsonResponse({"status": "ok"})
+
+
+_migrations_checked = False
+
+
+def readyz(request):
+    """Readiness: the database answers and every migration is applied."""
+    global _migrations_checked
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        if not _migrations_checked:
+            executor = MigrationExecutor(connection)
+            if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+                return _not_ready("migrations_pending", "Database migrations are not applied.")
+            _migrations_checked = True  # once applied, they stay applied for this process
+    except DatabaseError:
+        return _not_ready("database_unavailable", "The database is unavailable.")
+    return JsonResponse({"status": "ready"})
+
+
+def _not_ready(code: str, message: str) -> JsonResponse:
+    response = JsonResponse({"status": "not_ready", "code": code, "message": message}, status=503)
+    response["Retry-After"] = "5"
+    return response

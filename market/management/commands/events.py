@@ -1,0 +1,54 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from market import bus
+
+
+class Command(BaseCommand):
+    help = "Operate the event bus: backlog, pause, resume, requeue, subscribers."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("backlog", help="Pending, failing, dead and done deliveries per subscriber.")
+        sub.add_parser("subscribers", help="Every subscriber and the events it handles.")
+        for name, text in (("pause", "Hold a subscriber's deliveries."), ("resume", "Let them run again.")):
+            p = sub.add_parser(name, help=text)
+            p.add_argument("subscriber")
+            if name == "resume":
+                p.add_argument("--drain", action="store_true", help="Run its due deliveries now.")
+        p = sub.add_parser("requeue", help="Give dead deliveries a fresh start.")
+        p.add_argument("--subscriber", default=None)
+        p.add_argument("ids", nargs="*", type=int)
+
+    def handle(self, *args, action: str, **options):
+        try:
+            getattr(self, f"do_{action}")(**options)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def do_backlog(self, **_):
+        rows = bus.backlog()
+        width = max([len(r.subscriber) for r in rows] + [10])
+        self.stdout.write(f"{'subscriber':<{width}}  state    pending  failing  dead  done")
+        for r in rows:
+            state = "paused" if r.paused else "running"
+            self.stdout.write(
+                f"{r.subscriber:<{width}}  {state:<7}  {r.pending:>7}  {r.failing:>7}  {r.dead:>4}  {r.done:>4}"
+            )
+
+    def do_subscribers(self, **_):
+        for sub in sorted(bus.subscribers().values(), key=lambda s: s.id):
+            kind = "durable" if sub.durable else "in-transaction"
+            self.stdout.write(f"{sub.id}  [{kind}]  <- {', '.join(sub.event_types)}")
+
+    def do_pause(self, subscriber: str, **_):
+        bus.pause(subscriber)
+        self.stdout.write(f"paused {subscriber}")
+
+    def do_resume(self, subscriber: str, drain: bool = False, **_):
+        bus.resume(subscriber)
+        ran = bus.drain(subscriber=subscriber) if drain else 0
+        self.stdout.write(f"resumed {subscriber}" + (f", ran {ran} deliveries" if drain else ""))
+
+    def do_requeue(self, subscriber: str | None, ids: list[int], **_):
+        n = bus.requeue(subscriber=subscriber, ids=ids or None)
+        self.stdout.write(f"requeued {n} dead deliveries")

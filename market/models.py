@@ -1,0 +1,99 @@
+"""The bus's tables: the event log, one delivery per (event, durable subscriber), and the
+operator's switch per subscriber. Accounts' profile lives here too (market.accounts)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class EventRecord(models.Model):
+    """One published event, stored in the publisher's transaction. ``id`` is the log position."""
+
+    event_id = models.UUIDField(unique=True, editable=False)
+    type = models.CharField(max_length=64, db_index=True)
+    version = models.PositiveSmallIntegerField(default=1)
+    aggregate_type = models.CharField(max_length=32)
+    aggregate_id = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+    payload = models.JSONField()
+
+    class Meta:
+        verbose_name = "event"
+        indexes = [models.Index(fields=["aggregate_type", "aggregate_id"], name="event_aggregate_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.type} {self.aggregate_type}:{self.aggregate_id}"
+
+    def to_event(self):
+        from market.events import Event
+
+        return Event.from_record(
+            type=self.type,
+            payload=self.payload,
+            event_id=self.event_id,
+            occurred_at=self.occurred_at,
+            sequence=self.pk,
+        )
+
+
+class Delivery(models.Model):
+    """The duty of one durable subscriber towards one event: pending until done, or dead."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+        DEAD = "dead"
+
+    event = models.ForeignKey(EventRecord, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=100)
+    # "<aggregate_type>:<aggregate_id>", copied from the event so ordering needs no join.
+    aggregate_key = models.CharField(max_length=100)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(help_text="Not to be tried before this time (backoff).")
+    leased_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=100, blank=True, default="")
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["event", "subscriber"], name="delivery_once_per_subscriber")]
+        indexes = [
+            # The worker's claim: due pending deliveries in log order.
+            models.Index(fields=["available_at", "id"], name="delivery_due_idx", condition=Q(status="pending")),
+            # The ordering guard: "is an earlier delivery for this aggregate still pending?"
+            models.Index(
+                fields=["subscriber", "aggregate_key", "id"],
+                name="delivery_pending_agg_idx",
+                condition=Q(status="pending"),
+            ),
+            models.Index(fields=["subscriber", "status"], name="delivery_backlog_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} <- event #{self.event_id} ({self.status})"
+
+
+class Subscription(models.Model):
+    """Operator's state of a durable subscriber. A paused subscriber's deliveries wait."""
+
+    id = models.CharField(max_length=100, primary_key=True)
+    paused = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.id} ({'paused' if self.paused else 'running'})"
+
+
+class Profile(models.Model):
+    """What accounts know about a user beyond Django's auth: a phone number for KakaoTalk."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    phone = models.CharField(max_length=20, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.phone or 'no phone'})"

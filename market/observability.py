@@ -1,0 +1,79 @@
+"""Logs that can be followed across modules: every line carries the request id and, inside an
+event handler, the event id. Metrics hooks live here too so the bus stays readable."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import uuid
+from contextlib import contextmanager
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_event_id: contextvars.ContextVar[str] = contextvars.ContextVar("event_id", default="-")
+_subscriber: contextvars.ContextVar[str] = contextvars.ContextVar("subscriber", default="-")
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@contextmanager
+def log_context(*, event_id: str | None = None, subscriber: str | None = None, request_id: str | None = None):
+    tokens = []
+    if event_id is not None:
+        tokens.append((_event_id, _event_id.set(event_id)))
+    if subscriber is not None:
+        tokens.append((_subscriber, _subscriber.set(subscriber)))
+    if request_id is not None:
+        tokens.append((_request_id, _request_id.set(request_id)))
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+class ContextFilter(logging.Filter):
+    """Adds request_id, event_id and subscriber to every record (unless the caller set them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get()
+        if not hasattr(record, "event_id"):
+            record.event_id = _event_id.get()
+        if not hasattr(record, "subscriber"):
+            record.subscriber = _subscriber.get()
+        return True
+
+
+class RequestIdMiddleware:
+    """Takes X-Request-ID from the client (if sane) or makes one, and echoes it back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        with log_context(request_id=request_id):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+# --- metrics hooks (filled in by market.metrics when prometheus is wired) ---------------------
+
+_delivery_hooks: list = []
+
+
+def on_delivery_finished(hook) -> None:
+    _delivery_hooks.append(hook)
+
+
+def delivery_finished(subscriber: str, outcome: str) -> None:
+    for hook in _delivery_hooks:
+        hook(subscriber, outcome)

@@ -1,0 +1,30 @@
+"""The site's routes. Each context mounts its own urls.py at the root (by dotted path, so market
+imports no app); the shared pieces (accounts, schema, docs, health) live here."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from market import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api-auth/", include("rest_framework.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include("market.accounts.urls")),
+    path("", include("market.ops_urls")),
+    path("", include("product.urls")),
+    path("", include("reservation.urls")),
+    path("", include("payment.urls")),
+    path("", include("notice.urls")),
+    path("", include("mypage.urls")),
+]
+
+handler400 = "market.errors.json_400"
+handler403 = "market.errors.json_403"
+handler404 = "market.errors.json_404"
+handler500 = "market.errors.json_500"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PaymentConfig(AppConfig):
+    name = "payment"
+
+    def ready(self) -> None:
+        from payment import handlers  # noqa: F401  (registers this context's event subscribers)

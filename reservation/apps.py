@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ReservationConfig(AppConfig):
+    name = "reservation"
+
+    def ready(self) -> None:
+        from reservation import handlers  # noqa: F401  (registers this context's event subscribers)
