@@ -69,13 +69,20 @@ class Subscriber:
     event_types: tuple[str, ...]
     handler: Handler
     durable: bool
+    # Durable only. atomic=False: the handler runs outside any transaction (it talks to the
+    # outside world and must be idempotent itself). inline=False: only the worker runs it, so a
+    # slow outside world never delays the request that published.
+    atomic: bool = True
+    inline: bool = True
 
 
 _subscribers: dict[str, Subscriber] = {}
 _durable_by_type: dict[str, list[str]] = defaultdict(list)
 
 
-def _register(event_classes: Iterable[type[Event]], id: str, durable: bool) -> Callable[[Handler], Handler]:
+def _register(
+    event_classes: Iterable[type[Event]], id: str, durable: bool, atomic: bool = True, inline: bool = True
+) -> Callable[[Handler], Handler]:
     types = tuple(cls.type for cls in event_classes)
     if not types:
         raise TypeError("subscribe to at least one event type")
@@ -85,7 +92,9 @@ def _register(event_classes: Iterable[type[Event]], id: str, durable: bool) -> C
             if _subscribers[id].handler is handler:
                 return handler
             raise ValueError(f"subscriber id {id!r} is registered twice")
-        _subscribers[id] = Subscriber(id=id, event_types=types, handler=handler, durable=durable)
+        _subscribers[id] = Subscriber(
+            id=id, event_types=types, handler=handler, durable=durable, atomic=atomic, inline=inline
+        )
         namespace = _durable_signals if durable else _in_transaction_signals
         for event_type in types:
             receiver = _receiver(handler)
@@ -112,9 +121,14 @@ def in_transaction(*event_classes: type[Event], id: str) -> Callable[[Handler], 
     return _register(event_classes, id, durable=False)
 
 
-def durable(*event_classes: type[Event], id: str) -> Callable[[Handler], Handler]:
-    """Run after commit, in a transaction of its own, at least once, under a stable id."""
-    return _register(event_classes, id, durable=True)
+def durable(
+    *event_classes: type[Event], id: str, atomic: bool = True, inline: bool = True
+) -> Callable[[Handler], Handler]:
+    """Run after commit, in a transaction of its own, at least once, under a stable id.
+
+    ``atomic=False`` runs the handler outside a transaction (for calls to the outside world; the
+    handler must make repeated runs harmless). ``inline=False`` leaves it to the worker."""
+    return _register(event_classes, id, durable=True, atomic=atomic, inline=inline)
 
 
 def subscribers() -> dict[str, Subscriber]:
@@ -152,8 +166,9 @@ def publish(event: Event) -> Event:
             for sid in subscriber_ids
         )
         if settings.EVENTS_DISPATCH == "inline":
-            ids = [d.pk for d in deliveries]
-            transaction.on_commit(partial(_dispatch_inline, ids), robust=True)
+            ids = [d.pk for d in deliveries if _subscribers[d.subscriber].inline]
+            if ids:
+                transaction.on_commit(partial(_dispatch_inline, ids), robust=True)
     with observability.log_context(event_id=str(event.event_id)):
         _in_transaction_signals.signal(event.type).send(blinker.ANY, event=event)
     return event
@@ -228,32 +243,57 @@ def run_delivery(delivery_id: int, *, owner: str) -> str:
     """Run one leased delivery. Returns "done", "retry", "dead" or "skipped"."""
     try:
         with transaction.atomic():
-            delivery = (
-                Delivery.objects.select_for_update(of=("self",))
-                .select_related("event")
-                .filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_owner=owner)
-                .first()
-            )
+            delivery = _locked_delivery(delivery_id, owner)
             if delivery is None:  # finished elsewhere, or our lease was taken over
                 return "skipped"
-            event = delivery.event.to_event()
-            subscriber = _subscribers.get(delivery.subscriber)
-            if subscriber is None:
-                raise LookupError(f"no subscriber {delivery.subscriber!r} is registered in this process")
-            with observability.log_context(event_id=str(event.event_id), subscriber=subscriber.id):
-                _durable_signals.signal(event.type).send(subscriber.id, event=event)
-            Delivery.objects.filter(pk=delivery_id).update(
-                status=Delivery.Status.DONE,
-                attempts=F("attempts") + 1,
-                completed_at=timezone.now(),
-                leased_until=None,
-                last_error="",
-            )
-        observability.delivery_finished(delivery.subscriber, "done")
-        return "done"
+            subscriber = _subscriber_for(delivery)
+            if subscriber.atomic:
+                # The handler's writes and "done" commit together: effects apply once.
+                _send(subscriber, delivery)
+                _mark_done(delivery_id)
+        if not subscriber.atomic:
+            # Outside any transaction; our lease keeps other workers away meanwhile.
+            _send(subscriber, delivery)
+            with transaction.atomic():
+                if _locked_delivery(delivery_id, owner) is None:
+                    return "skipped"
+                _mark_done(delivery_id)
     except Exception as exc:  # a failing subscriber fails nobody else
-        outcome = _record_failure(delivery_id, owner, exc)
-        return outcome
+        return _record_failure(delivery_id, owner, exc)
+    observability.delivery_finished(delivery.subscriber, "done")
+    return "done"
+
+
+def _locked_delivery(delivery_id: int, owner: str) -> Delivery | None:
+    return (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("event")
+        .filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_owner=owner)
+        .first()
+    )
+
+
+def _subscriber_for(delivery: Delivery) -> Subscriber:
+    subscriber = _subscribers.get(delivery.subscriber)
+    if subscriber is None:
+        raise LookupError(f"no subscriber {delivery.subscriber!r} is registered in this process")
+    return subscriber
+
+
+def _send(subscriber: Subscriber, delivery: Delivery) -> None:
+    event = delivery.event.to_event()
+    with observability.log_context(event_id=str(event.event_id), subscriber=subscriber.id):
+        _durable_signals.signal(event.type).send(subscriber.id, event=event)
+
+
+def _mark_done(delivery_id: int) -> None:
+    Delivery.objects.filter(pk=delivery_id).update(
+        status=Delivery.Status.DONE,
+        attempts=F("attempts") + 1,
+        completed_at=timezone.now(),
+        leased_until=None,
+        last_error="",
+    )
 
 
 def _record_failure(delivery_id: int, owner: str, exc: Exception) -> str:

@@ -7,6 +7,8 @@ import contextvars
 import logging
 import re
 import uuid
+from collections import defaultdict
+from collections.abc import Callable
 from contextlib import contextmanager
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -65,15 +67,26 @@ class RequestIdMiddleware:
         return response
 
 
-# --- metrics hooks (filled in by market.metrics when prometheus is wired) ---------------------
+# --- signals for metrics -------------------------------------------------------------------
+# Modules report what happened with ``emit("delivery_finished", subscriber=..., outcome=...)``;
+# market.metrics listens with ``on(...)``. Nobody needs to import prometheus to be measured.
+# Names in use: delivery_finished(subscriber, outcome), notification_finished(channel, status),
+# breaker_state(name, state).
 
-_delivery_hooks: list = []
+_listeners: dict[str, list[Callable[..., None]]] = defaultdict(list)
 
 
-def on_delivery_finished(hook) -> None:
-    _delivery_hooks.append(hook)
+def on(name: str, listener: Callable[..., None]) -> None:
+    _listeners[name].append(listener)
+
+
+def emit(name: str, **labels: str) -> None:
+    for listener in _listeners.get(name, ()):
+        try:
+            listener(**labels)
+        except Exception:  # measuring must never break the measured
+            logging.getLogger(__name__).exception("metrics listener for %s failed", name)
 
 
 def delivery_finished(subscriber: str, outcome: str) -> None:
-    for hook in _delivery_hooks:
-        hook(subscriber, outcome)
+    emit("delivery_finished", subscriber=subscriber, outcome=outcome)

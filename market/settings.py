@@ -84,6 +84,11 @@ MIDDLEWARE = [
     "market.errors.DatabaseUnavailableMiddleware",
 ]
 
+# The benchmark's floor endpoints (bench/floor): installed only when benchmarking.
+BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
+if BENCH_FLOOR:
+    INSTALLED_APPS.append("bench.floor")
+
 ROOT_URLCONF = "market.urls"
 WSGI_APPLICATION = "market.wsgi.application"
 
@@ -209,6 +214,10 @@ EVENTS_BACKOFF_MAX = env_float("EVENTS_BACKOFF_MAX", 300.0)
 EVENTS_LEASE_SECONDS = env_float("EVENTS_LEASE_SECONDS", 30.0)
 EVENTS_WORKER_BATCH = env_int("EVENTS_WORKER_BATCH", 50)
 EVENTS_WORKER_POLL = env_float("EVENTS_WORKER_POLL", 0.5)
+
+# --- Reservation path: short waits on PostgreSQL, so overload turns into a quick 503 ------------
+RESERVATION_LOCK_TIMEOUT_MS = env_int("RESERVATION_LOCK_TIMEOUT_MS", 1000)
+RESERVATION_STATEMENT_TIMEOUT_MS = env_int("RESERVATION_STATEMENT_TIMEOUT_MS", 3000)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -1,0 +1,20 @@
+"""Database helpers shared by the contexts."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+
+def set_local_timeouts(*, lock_ms: int, statement_ms: int) -> None:
+    """Bound how long the current transaction may wait for row locks and run one statement.
+
+    PostgreSQL only (``SET LOCAL`` ends with the transaction); a no-op elsewhere. Used on hot
+    paths such as reserving, where waiting in a queue is worse than a quick "try again".
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+            [f"{int(lock_ms)}ms", f"{int(statement_ms)}ms"],
+        )
