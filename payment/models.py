@@ -1,0 +1,75 @@
+"""The payment aggregate: one per reservation.
+
+    unpaid ──(buyer pays)──▶ paid
+       │
+       └──(reservation cancelled)──▶ voided
+
+A payment may be created voided (a tombstone) when the reservation was cancelled before the
+payment module saw it was reserved; the later request must not bring it back.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from market.errors import Conflict
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        UNPAID = "unpaid", "unpaid"
+        PAID = "paid", "paid"
+        VOIDED = "voided", "voided"
+
+    reservation_id = models.BigIntegerField(unique=True)
+    product_id = models.BigIntegerField()
+    buyer_id = models.BigIntegerField()
+    seller_id = models.BigIntegerField()
+    amount = models.PositiveBigIntegerField(default=0)  # whole won
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNPAID)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["buyer_id", "-id"], name="payment_buyer_id"),
+            models.Index(fields=["seller_id", "-id"], name="payment_seller_id"),
+            models.Index(fields=["product_id"], name="payment_product"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["unpaid", "paid", "voided"]), name="payment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="paid", paid_at__isnull=False) | ~models.Q(status="paid"),
+                name="payment_paid_has_paid_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"payment #{self.pk} for reservation #{self.reservation_id} ({self.status})"
+
+    def is_party(self, user) -> bool:
+        return user.pk is not None and user.pk in (self.buyer_id, self.seller_id)
+
+    def pay(self) -> None:
+        """unpaid → paid."""
+        if self.status == self.Status.VOIDED:
+            raise Conflict("The payment was voided: its reservation is cancelled.", code="payment_voided")
+        if self.status == self.Status.PAID:
+            raise Conflict("The payment is already paid.", code="already_paid")
+        self.status = self.Status.PAID
+        self.paid_at = timezone.now()
+
+    def void(self) -> bool:
+        """unpaid → voided when the reservation is cancelled. Returns whether it changed; a paid
+        payment refuses (that decides a pay-versus-cancel race)."""
+        if self.status == self.Status.PAID:
+            raise Conflict("The reservation is already paid; it cannot be cancelled.", code="already_paid")
+        if self.status == self.Status.VOIDED:
+            return False
+        self.status = self.Status.VOIDED
+        return True

@@ -1,0 +1,97 @@
+"""The product aggregate: a listing and its life from available to sold out.
+
+    available ──(a reservation holds it)──▶ pending ──(its payment completes)──▶ sold_out
+        ▲                                      │
+        └────────(that reservation is cancelled)┘
+
+A sold-out product never becomes available or pending again. The transitions that race
+(hold, release, sell) are single conditional UPDATEs in ``product.handlers``; the methods here
+state the rules for everything that works on a loaded row (edit, withdraw, the admin).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+
+from market.errors import Conflict
+
+MAX_PRICE = 1_000_000_000  # whole won
+
+
+class Product(models.Model):
+    class Status(models.TextChoices):
+        AVAILABLE = "available", "available"
+        PENDING = "pending", "pending (reserved)"
+        SOLD_OUT = "sold_out", "sold out"
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="")
+    price = models.PositiveBigIntegerField(default=0, validators=[MaxValueValidator(MAX_PRICE)])
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.AVAILABLE)
+    # The reservation (an id in the reservation context) holding or having bought the product.
+    held_by_reservation_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="product_status_id"),
+            models.Index(fields=["seller", "-id"], name="product_seller_id"),
+            models.Index(fields=["price"], name="product_price"),
+            models.Index(fields=["-created_at"], name="product_created"),
+            models.Index(fields=["name"], name="product_name"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__lte=MAX_PRICE), name="product_price_at_most_max"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["available", "pending", "sold_out"]), name="product_status_valid"
+            ),
+            # A held or sold product always knows which reservation holds it; an available one none.
+            models.CheckConstraint(
+                condition=models.Q(status="available", held_by_reservation_id__isnull=True)
+                | models.Q(status__in=["pending", "sold_out"], held_by_reservation_id__isnull=False),
+                name="product_hold_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (#{self.pk}, {self.status})"
+
+    def can_edit(self) -> bool:
+        """The seller may change or withdraw the listing only while nobody holds or bought it."""
+        return self.status == self.Status.AVAILABLE
+
+    def ensure_editable(self) -> None:
+        if not self.can_edit():
+            raise Conflict(
+                "The product can be changed only while it is available.",
+                code="product_not_editable",
+                status=self.status,
+            )
+
+    def hold(self, reservation_id: int) -> None:
+        """available → pending, held by ``reservation_id``."""
+        if self.status != self.Status.AVAILABLE:
+            raise Conflict("The product is not available.", code="product_unavailable", status=self.status)
+        self.status = self.Status.PENDING
+        self.held_by_reservation_id = reservation_id
+
+    def release(self, reservation_id: int) -> bool:
+        """pending → available when the holding reservation is cancelled. Returns whether it changed;
+        a sold-out product, or one held by another reservation, stays as it is."""
+        if self.status != self.Status.PENDING or self.held_by_reservation_id != reservation_id:
+            return False
+        self.status = self.Status.AVAILABLE
+        self.held_by_reservation_id = None
+        return True
+
+    def sell(self, reservation_id: int) -> bool:
+        """pending → sold_out when the holding reservation is paid. Returns whether it changed."""
+        if self.status != self.Status.PENDING or self.held_by_reservation_id != reservation_id:
+            return False
+        self.status = self.Status.SOLD_OUT
+        return True
