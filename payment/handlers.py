@@ -1,1 +1,68 @@
 """Event subscribers of the payment context."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from market import events
+from market.bus import durable, in_transaction, publish
+from payment.models import Payment
+from payment.services import payment_event
+
+
+@durable(events.ProductReserved, id="payment.request_payment")
+def request_payment(event: events.ProductReserved) -> None:
+    """A reservation now holds the product: the buyer owes its price as it was then.
+
+    Runs after the reservation committed (reserving never waits on us). Insert-if-absent: a
+    redelivery changes nothing, and a voided tombstone left by an earlier cancel stays voided."""
+    with transaction.atomic():
+        if Payment.objects.filter(reservation_id=event.reservation_id).exists():
+            return
+        Payment.objects.bulk_create(
+            [
+                Payment(
+                    reservation_id=event.reservation_id,
+                    product_id=event.product_id,
+                    buyer_id=event.buyer_id,
+                    seller_id=event.seller_id,
+                    amount=int(event.price),
+                    status=Payment.Status.UNPAID,
+                )
+            ],
+            ignore_conflicts=True,  # a concurrent cancel's tombstone may have won the insert
+        )
+        payment = Payment.objects.get(reservation_id=event.reservation_id)
+        if payment.status != Payment.Status.UNPAID:
+            return
+        publish(payment_event(events.PaymentRequested, payment))
+
+
+@in_transaction(events.ReservationCancelled, id="payment.void_on_cancel")
+def void_on_cancel(event: events.ReservationCancelled) -> None:
+    """Void the reservation's payment in the cancel's transaction; veto the cancel if it is paid.
+
+    The payment row may not exist yet (request_payment runs after commit): then leave a voided
+    tombstone so the later request cannot bring it back."""
+    payment = Payment.objects.select_for_update().filter(reservation_id=event.reservation_id).first()
+    if payment is None:
+        Payment.objects.bulk_create(
+            [
+                Payment(
+                    reservation_id=event.reservation_id,
+                    product_id=event.product_id,
+                    buyer_id=event.buyer_id,
+                    seller_id=event.seller_id,
+                    amount=int(event.price),
+                    status=Payment.Status.VOIDED,
+                )
+            ],
+            ignore_conflicts=True,  # request_payment may have inserted meanwhile: lock and void that
+        )
+        payment = Payment.objects.select_for_update().get(reservation_id=event.reservation_id)
+        if payment.status == Payment.Status.VOIDED:  # our tombstone (the reservation is locked by us)
+            publish(payment_event(events.PaymentVoided, payment))
+            return
+    if payment.void():  # raises Conflict("already_paid") when paid: the cancel rolls back
+        payment.save(update_fields=["status", "updated_at"])
+        publish(payment_event(events.PaymentVoided, payment))

@@ -1,0 +1,42 @@
+"""Commands of the payment context.
+
+Paying depends on no other context synchronously: it locks only the payment row and publishes
+PaymentCompleted; the reservation and product contexts catch up from that event (durably).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from market import events
+from market.bus import publish
+from market.errors import Forbidden, NotFound
+from payment.models import Payment
+from payment.selectors import as_id
+
+
+def payment_event(event_class: type[events._PaymentEvent], payment: Payment) -> events._PaymentEvent:
+    return event_class(
+        payment_id=payment.pk,
+        reservation_id=payment.reservation_id,
+        product_id=payment.product_id,
+        buyer_id=payment.buyer_id,
+        seller_id=payment.seller_id,
+        amount=str(payment.amount),
+    )
+
+
+def payment_pay(*, payment_id: int, actor) -> Payment:
+    with transaction.atomic():
+        pk = as_id(payment_id)
+        payment = Payment.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
+        if payment is None or actor is None:
+            raise NotFound("No such payment.", code="payment_not_found")
+        if payment.buyer_id != actor.pk:
+            if actor.is_staff or payment.is_party(actor):
+                raise Forbidden("Only the buyer may pay.", code="not_buyer")
+            raise NotFound("No such payment.", code="payment_not_found")
+        payment.pay()
+        payment.save(update_fields=["status", "paid_at", "updated_at"])
+        publish(payment_event(events.PaymentCompleted, payment))
+    return payment

@@ -1,0 +1,141 @@
+"""Commands of the product context: register, update and withdraw a listing.
+
+The transitions driven by other contexts (hold, release, sell) are event handlers in
+``product.handlers``; they are single conditional UPDATEs so concurrent commands cannot both win.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from market import events
+from market.bus import publish
+from market.errors import Forbidden, NotFound, ValidationFailed
+from product.models import MAX_PRICE, Product
+from product.selectors import as_id
+
+NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
+
+
+def validate_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationFailed("A product needs a name.", code="invalid_name", name=["This field may not be blank."])
+    name = name.strip()
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationFailed(
+            f"A product name has at most {NAME_MAX_LENGTH} characters.",
+            code="invalid_name",
+            name=[f"Ensure this field has no more than {NAME_MAX_LENGTH} characters."],
+        )
+    return name
+
+
+def validate_price(price: object) -> int:
+    # bool is an int in Python; a price of True won is a client bug, not 1 won.
+    if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_PRICE:
+        raise ValidationFailed(
+            f"The price is a whole number of won from 0 to {MAX_PRICE}.",
+            code="invalid_price",
+            price=[f"Ensure this value is a whole number between 0 and {MAX_PRICE}."],
+        )
+    return price
+
+
+def validate_description(description: object) -> str:
+    if not isinstance(description, str):
+        raise ValidationFailed("The description must be text.", code="invalid_description")
+    return description
+
+
+def product_register(*, seller, name: str, price: int, description: str = "") -> Product:
+    product = Product(
+        seller=seller,
+        name=validate_name(name),
+        price=validate_price(price),
+        description=validate_description(description),
+    )
+    with transaction.atomic():
+        product.save()
+        publish(_registered(product))
+    return product
+
+
+def _registered(product: Product) -> events.ProductRegistered:
+    return events.ProductRegistered(
+        product_id=product.pk,
+        seller_id=product.seller_id,
+        seller_name=product.seller.get_username(),
+        name=product.name,
+        price=str(product.price),
+    )
+
+
+def product_register_many(*, seller, listings: list[tuple[str, int, str]], batch_size: int = 500) -> int:
+    """Bulk path for seeding: one INSERT per batch of products, still one ProductRegistered each."""
+    made = 0
+    for start in range(0, len(listings), batch_size):
+        batch = [
+            Product(
+                seller=seller,
+                name=validate_name(name),
+                price=validate_price(price),
+                description=validate_description(description),
+            )
+            for name, price, description in listings[start : start + batch_size]
+        ]
+        with transaction.atomic():
+            created = Product.objects.bulk_create(batch)
+            if any(p.pk is None for p in created):  # backends without RETURNING: read the ids back
+                created = list(Product.objects.filter(seller=seller).order_by("-id")[: len(batch)])[::-1]
+            for product in created:
+                product.seller = seller
+                publish(_registered(product))
+        made += len(batch)
+    return made
+
+
+def _locked_own_product(product_id: int, actor) -> Product:
+    product_id = as_id(product_id)
+    product = (
+        Product.objects.select_for_update(of=("self",)).select_related("seller").filter(pk=product_id).first()
+        if product_id is not None
+        else None
+    )
+    if product is None:
+        raise NotFound("No such product.", code="product_not_found")
+    if actor is None or product.seller_id != actor.pk:
+        raise Forbidden("Only the seller may change this product.", code="not_seller")
+    product.ensure_editable()
+    return product
+
+
+def product_update(
+    *,
+    product_id: int,
+    actor,
+    name: str | None = None,
+    description: str | None = None,
+    price: int | None = None,
+) -> Product:
+    with transaction.atomic():
+        product = _locked_own_product(product_id, actor)
+        if name is not None:
+            product.name = validate_name(name)
+        if description is not None:
+            product.description = validate_description(description)
+        if price is not None:
+            product.price = validate_price(price)
+        product.save(update_fields=["name", "description", "price", "updated_at"])
+        publish(
+            events.ProductUpdated(
+                product_id=product.pk, seller_id=product.seller_id, name=product.name, price=str(product.price)
+            )
+        )
+    return product
+
+
+def product_withdraw(*, product_id: int, actor) -> None:
+    with transaction.atomic():
+        product = _locked_own_product(product_id, actor)
+        product.delete()
+        publish(events.ProductWithdrawn(product_id=product_id, seller_id=actor.pk))

@@ -1,0 +1,48 @@
+"""Queries of the reservation context. A user sees the reservations they made (buyer) and the
+reservations of their products (seller); staff see all. Anything else is "not found"."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from market.errors import NotFound, ValidationFailed
+from reservation.models import Reservation
+
+MAX_ID = 2**63 - 1
+ROLES = ("buyer", "seller")
+
+
+def as_id(value: object) -> int | None:
+    """An id from the outside world, or None when it cannot name a row (404, never a 500)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def reservation_list_for(*, user, role: str | None = None) -> QuerySet[Reservation]:
+    reservations = Reservation.objects.select_related("buyer").order_by("-id")
+    if role is None:
+        if user.is_staff:
+            return reservations
+        return reservations.filter(Q(buyer_id=user.pk) | Q(seller_id=user.pk))
+    if role == "buyer":
+        return reservations.filter(buyer_id=user.pk)
+    if role == "seller":
+        return reservations.filter(seller_id=user.pk)
+    raise ValidationFailed("role is 'buyer' or 'seller'.", code="invalid_role", role=[f"Choose one of {ROLES}."])
+
+
+def reservation_get_for(*, user, reservation_id: int) -> Reservation:
+    reservation_id = as_id(reservation_id)
+    reservation = (
+        Reservation.objects.select_related("buyer").filter(pk=reservation_id).first()
+        if reservation_id is not None
+        else None
+    )
+    if reservation is None or not (user.is_staff or reservation.is_party(user)):
+        raise NotFound("No such reservation.", code="reservation_not_found")
+    return reservation
