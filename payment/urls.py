@@ -1,3 +1,14 @@
 """Routes of the payment context, mounted at the site root by market.urls."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from payment import api
+
+urlpatterns = [
+    path("api/payments/", api.PaymentListApi.as_view(), name="payment-list"),
+    path("api/payments/<int:pk>/", api.PaymentDetailApi.as_view(), name="payment-detail"),
+    path("api/payments/<int:pk>/pay/", api.PaymentPayApi.as_view(), name="payment-pay"),
+    # The reference's routes (Spring Data REST), same paths, bodies and status codes.
+    path("paid", api.HalPaidApi.as_view(), name="hal-paid"),
+    path("payments", api.HalPaymentListApi.as_view(), name="hal-payment-list"),
+]

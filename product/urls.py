@@ -1,3 +1,13 @@
 """Routes of the product context, mounted at the site root by market.urls."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from product import api
+
+urlpatterns = [
+    path("api/products/", api.ProductListApi.as_view(), name="product-list"),
+    path("api/products/<int:pk>/", api.ProductDetailApi.as_view(), name="product-detail"),
+    # The reference's routes (Spring Data REST), same paths, bodies and status codes.
+    path("product", api.HalProductRegisterApi.as_view(), name="hal-product-register"),
+    path("products", api.HalProductListApi.as_view(), name="hal-product-list"),
+]

@@ -1,3 +1,15 @@
 """Routes of the reservation context, mounted at the site root by market.urls."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from reservation import api
+
+urlpatterns = [
+    path("api/reservations/", api.ReservationListApi.as_view(), name="reservation-list"),
+    path("api/reservations/<int:pk>/", api.ReservationDetailApi.as_view(), name="reservation-detail"),
+    path("api/reservations/<int:pk>/cancel/", api.ReservationCancelApi.as_view(), name="reservation-cancel"),
+    # The reference's routes (Spring Data REST), same paths, bodies and status codes.
+    path("reservation", api.HalReservationPlaceApi.as_view(), name="hal-reservation-place"),
+    path("reservations", api.HalReservationListApi.as_view(), name="hal-reservation-list"),
+    path("reservationupdate", api.HalReservationUpdateApi.as_view(), name="hal-reservation-update"),
+]

@@ -1,0 +1,282 @@
+"""The payment context's HTTP face: the REST API under /api/payments/ and the reference's routes
+(``PATCH /paid``, ``GET /payments``).
+
+Views are thin: validate input, call a service or a selector, render output. Another user's
+payment answers 404 (the selectors and services decide), so ids don't leak. Paying depends on no
+other context: it works while the product and reservation modules are paused or failing."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from market.api import hal_collection
+from market.errors import Conflict, NotFound
+from payment import selectors, services
+from payment.models import Payment
+
+MAX_ID = 2**63 - 1  # a bigger id cannot exist; looking it up would overflow the database integer
+
+# The reference's payment codes: 01 unpaid, 02 paid. It had no "voided" state; we show it as 03.
+STATUS_TO_CODE = {
+    Payment.Status.UNPAID: "01",
+    Payment.Status.PAID: "02",
+    Payment.Status.VOIDED: "03",
+}
+
+
+def _payment_id(pk: int) -> int:
+    if pk > MAX_ID:
+        raise NotFound("No such payment.", code="payment_not_found")
+    return pk
+
+
+def _validated(serializer_class: type[serializers.Serializer], data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PaymentError(serializers.Serializer):
+    """Every error: a stable machine-readable code, a human message, and optional details."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField(required=False)
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    described = {
+        400: "Invalid input (details per field), malformed JSON or an unsupported status value.",
+        401: "Not signed in.",
+        403: "Only the buyer may pay (code not_buyer).",
+        404: "No such payment, or not yours (code payment_not_found).",
+        409: "State conflict: payment_voided, already_paid, reservation_mismatch.",
+        415: "Unsupported media type.",
+        429: "Too many requests.",
+    }
+    return {code: OpenApiResponse(PaymentError, description=described[code]) for code in codes}
+
+
+# --- /api/payments/ -----------------------------------------------------------------------------------
+
+
+class PaymentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    reservation_id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    buyer_id = serializers.IntegerField()
+    seller_id = serializers.IntegerField()
+    amount = serializers.IntegerField(help_text="Whole won: the product's price when it was reserved.")
+    status = serializers.ChoiceField(choices=Payment.Status.choices)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+
+class PaymentListFilter(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["buyer", "seller"], required=False)
+    status = serializers.ChoiceField(choices=Payment.Status.choices, required=False)
+
+
+@extend_schema(tags=["payments"])
+class PaymentListApi(GenericAPIView):
+    """Your payments: the ones you owe or made (buyer) and those for your products (seller)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = PaymentOutput
+
+    def get_queryset(self) -> QuerySet[Payment]:
+        return selectors.payment_list_for(user=self.request.user)
+
+    @extend_schema(
+        operation_id="payments_list",
+        parameters=[
+            OpenApiParameter("role", str, enum=["buyer", "seller"], description="Only as buyer or as seller."),
+            OpenApiParameter("status", str, enum=Payment.Status.values),
+        ],
+        responses={200: PaymentOutput(many=True), **_errors(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        wanted = _validated(PaymentListFilter, request.query_params)
+        queryset = selectors.payment_list_for(user=request.user, role=wanted.get("role"))
+        if "status" in wanted:
+            queryset = queryset.filter(status=wanted["status"])
+        page = self.paginate_queryset(queryset.order_by("-id"))
+        return self.get_paginated_response(PaymentOutput(page, many=True).data)
+
+
+@extend_schema(tags=["payments"])
+class PaymentDetailApi(APIView):
+    """One of your payments (as buyer or seller)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="payments_retrieve", responses={200: PaymentOutput, **_errors(401, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        payment = selectors.payment_get_for(user=request.user, payment_id=_payment_id(pk))
+        return Response(PaymentOutput(payment).data)
+
+
+@extend_schema(tags=["payments"])
+class PaymentPayApi(APIView):
+    """Pay for your reservation. The product becomes sold out and the reservation completed."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "pay"
+
+    @extend_schema(
+        operation_id="payments_pay",
+        request=None,
+        responses={200: PaymentOutput, **_errors(401, 403, 404, 409, 429)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        payment = services.payment_pay(payment_id=_payment_id(pk), actor=request.user)
+        return Response(PaymentOutput(payment).data)
+
+
+# --- the reference's routes (Spring Data REST shape) --------------------------------------------------
+#
+# PATCH /paid {id, reservationId, productId, paymentStatus: "02"} pays payment ``id`` (or, without
+# ``id``, the payment of ``reservationId``); GET /payments lists yours as
+# {"_embedded": {"payments": [...]}}. Unlike the reference we never trust the body's productId: the
+# stored payment says what is paid for. A reservationId that names another reservation than the
+# stored payment's is a 409 (reservation_mismatch): the client's picture of the payment is wrong.
+
+
+# The schema shows these codes as plain strings (their values are listed in help_text): the same
+# short codes ("01", "02") mean different things per resource, which enum components cannot name.
+@extend_schema_field(OpenApiTypes.STR)
+class StatusCodeInput(serializers.ChoiceField):
+    """A reference status code accepted on input."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PaymentStatusCodeField(serializers.Field):
+    def to_representation(self, value: str) -> str:
+        return STATUS_TO_CODE[value]
+
+
+class HalPaymentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    reservationId = serializers.IntegerField(source="reservation_id")  # the reference's field names
+    productId = serializers.IntegerField(source="product_id")
+    paymentStatus = PaymentStatusCodeField(source="status", help_text="01 unpaid, 02 paid, 03 voided.")
+    amount = serializers.IntegerField()
+    buyerId = serializers.IntegerField(source="buyer_id")
+    sellerId = serializers.IntegerField(source="seller_id")
+    paidAt = serializers.DateTimeField(source="paid_at", allow_null=True)
+
+
+class HalPaidInput(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="The payment to pay.")
+    reservationId = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Must be the payment's reservation if given."
+    )
+    paymentStatus = StatusCodeInput(choices=["02"], help_text="02: paid. No other change exists.")
+    productId = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Ignored: the stored payment names its product."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if "id" not in attrs and "reservationId" not in attrs:
+            raise serializers.ValidationError({"id": ["Give the payment's id (or its reservationId)."]})
+        return attrs
+
+
+class HalPageInput(serializers.Serializer):
+    page = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
+    size = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
+
+
+HAL_PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number (Spring Data REST)."),
+    OpenApiParameter("size", OpenApiTypes.INT, description="Page size, 1 to 100 (default 20)."),
+]
+
+
+def hal_page(request: Request, name: str, queryset: QuerySet, output: type[serializers.Serializer]) -> dict:
+    """One page of ``queryset`` in Spring Data REST's shape: _embedded, _links and page."""
+    paging = _validated(HalPageInput, request.query_params)
+    number, size = paging["page"], paging["size"]
+    total = queryset.count()
+    items = output(queryset[number * size : (number + 1) * size], many=True).data
+    body = hal_collection(name, items, request.build_absolute_uri())
+    total_pages = (total + size - 1) // size
+    base = request.build_absolute_uri(request.path)
+    if number + 1 < total_pages:
+        body["_links"]["next"] = {"href": f"{base}?page={number + 1}&size={size}"}
+    if number > 0:
+        body["_links"]["prev"] = {"href": f"{base}?page={min(number - 1, max(total_pages - 1, 0))}&size={size}"}
+    body["page"] = {"size": size, "totalElements": total, "totalPages": total_pages, "number": number}
+    return body
+
+
+def hal_collection_schema(name: str, item: type[serializers.Serializer]):
+    return inline_serializer(
+        f"Hal{name.capitalize()}Collection",
+        {
+            "_embedded": inline_serializer(f"Hal{name.capitalize()}Embedded", {name: item(many=True)}),
+            "_links": serializers.DictField(),
+            "page": serializers.DictField(),
+        },
+    )
+
+
+@extend_schema(tags=["reference routes"])
+class HalPaidApi(APIView):
+    """``PATCH /paid``: pay a payment, as the reference did (but acting only on the stored payment)."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "pay"
+
+    @extend_schema(
+        operation_id="hal_paid",
+        request=HalPaidInput,
+        responses={200: HalPaymentOutput, **_errors(400, 401, 403, 404, 409, 415, 429)},
+    )
+    def patch(self, request: Request) -> Response:
+        data = _validated(HalPaidInput, request.data)
+        if "id" in data:
+            payment_id = data["id"]
+            if "reservationId" in data:
+                stored = selectors.payment_get_for(user=request.user, payment_id=payment_id)
+                if stored.reservation_id != data["reservationId"]:
+                    raise Conflict(
+                        "This payment belongs to another reservation.",
+                        code="reservation_mismatch",
+                        reservation_id=stored.reservation_id,
+                    )
+        else:
+            payment_id = selectors.payment_for_reservation(user=request.user, reservation_id=data["reservationId"]).pk
+        payment = services.payment_pay(payment_id=payment_id, actor=request.user)
+        return Response(HalPaymentOutput(payment).data)
+
+
+@extend_schema(tags=["reference routes"])
+class HalPaymentListApi(APIView):
+    """``GET /payments``: your payments (as buyer or seller), oldest first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="hal_payments_list",
+        parameters=HAL_PAGE_PARAMETERS,
+        responses={200: hal_collection_schema("payments", HalPaymentOutput), **_errors(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = selectors.payment_list_for(user=request.user).order_by("id")
+        return Response(hal_page(request, "payments", queryset, HalPaymentOutput))

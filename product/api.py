@@ -1,0 +1,310 @@
+"""The product context's HTTP face: the REST API under /api/products/ and the reference's HAL routes
+(``POST /product``, ``GET /products``). Views are thin: validate input, call a service or a selector,
+render output. Rules and errors live in services.py (errors render as ``{"code", "message"}``)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import filters, serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from market.api import hal_collection
+from market.errors import NotFound
+from product import selectors, services
+from product.models import Product
+
+MAX_PRICE = 1_000_000_000
+MAX_ID = 2**63 - 1  # a bigger id cannot exist; looking it up would overflow the database integer
+
+# The reference's product status codes (Spring services): 01 available, 02 pending, soldOut.
+STATUS_TO_CODE = {
+    Product.Status.AVAILABLE: "01",
+    Product.Status.PENDING: "02",
+    Product.Status.SOLD_OUT: "soldOut",
+}
+
+
+def _product_id(pk: int) -> int:
+    if pk > MAX_ID:
+        raise NotFound("No such product.", code="product_not_found")
+    return pk
+
+
+class ProductError(serializers.Serializer):
+    """Every error: a stable machine-readable code, a human message, and optional details."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField(required=False)
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    described = {
+        400: "Invalid input (details per field), malformed JSON or an unsupported content type.",
+        401: "Not signed in.",
+        403: "Not the seller of this product (code not_seller).",
+        404: "No such product (code product_not_found).",
+        409: "The product is no longer available, so it cannot be edited or deleted (product_not_editable).",
+        415: "Unsupported media type.",
+        429: "Too many requests.",
+    }
+    return {code: OpenApiResponse(ProductError, description=described[code]) for code in codes}
+
+
+# --- /api/products/ -------------------------------------------------------------------------------
+
+
+class ProductOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    price = serializers.IntegerField(help_text="Whole won.")
+    status = serializers.ChoiceField(choices=Product.Status.choices)
+    seller_id = serializers.IntegerField()
+    seller = serializers.CharField(source="seller.username", help_text="The seller's username.")
+    editable = serializers.BooleanField(source="can_edit", help_text="True while the product is available.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ProductCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE, help_text="Whole won; 0 is allowed.")
+
+
+class ProductUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE)
+
+
+class ProductFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Product.Status.choices)
+    seller = django_filters.NumberFilter(field_name="seller_id", min_value=1, max_value=MAX_ID)
+    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", min_value=0, max_value=MAX_PRICE)
+    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", min_value=0, max_value=MAX_PRICE)
+
+    class Meta:
+        model = Product
+        fields = ["status", "seller", "min_price", "max_price"]
+
+
+@extend_schema(tags=["products"])
+class ProductListApi(GenericAPIView):
+    """Browse products (anyone) or put one up for sale (signed in; you become its seller)."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    throttle_scope = "register"
+    serializer_class = ProductOutput
+    filter_backends = [
+        django_filters.rest_framework.DjangoFilterBackend,
+        filters.SearchFilter,
+        filters.OrderingFilter,
+    ]
+    filterset_class = ProductFilter
+    search_fields = ["name"]
+    ordering_fields = ["created_at", "price", "name"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return selectors.product_list()
+
+    @extend_schema(operation_id="products_list", responses={200: ProductOutput(many=True), **_errors(400)})
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        if not queryset.query.order_by:
+            queryset = queryset.order_by(*self.ordering)
+        elif "id" not in queryset.query.order_by and "-id" not in queryset.query.order_by:
+            queryset = queryset.order_by(*queryset.query.order_by, "-id")  # stable pages on ties
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(ProductOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="products_create",
+        request=ProductCreateInput,
+        responses={201: ProductOutput, **_errors(400, 401, 415, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(ProductCreateInput, request.data)
+        product = services.product_register(
+            seller=request.user, name=data["name"], price=data["price"], description=data["description"]
+        )
+        return Response(ProductOutput(product).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["products"])
+class ProductDetailApi(APIView):
+    """One product. Its seller may edit or delete it while it is available."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    throttle_scope = "register"
+
+    @extend_schema(operation_id="products_retrieve", responses={200: ProductOutput, **_errors(404)})
+    def get(self, request: Request, pk: int) -> Response:
+        product = selectors.product_get(product_id=_product_id(pk))
+        return Response(ProductOutput(product).data)
+
+    @extend_schema(
+        operation_id="products_update",
+        request=ProductUpdateInput,
+        responses={200: ProductOutput, **_errors(400, 401, 403, 404, 409, 415)},
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        operation_id="products_partial_update",
+        request=ProductUpdateInput(partial=True),
+        responses={200: ProductOutput, **_errors(400, 401, 403, 404, 409, 415)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(operation_id="products_destroy", responses={204: None, **_errors(401, 403, 404, 409)})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.product_withdraw(product_id=_product_id(pk), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
+        product_id = _product_id(pk)
+        data = _validated(ProductUpdateInput, request.data, partial=partial)
+        product = services.product_update(
+            product_id=product_id,
+            actor=request.user,
+            name=data.get("name"),
+            description=data.get("description"),
+            price=data.get("price"),
+        )
+        return Response(ProductOutput(product).data)
+
+
+def _validated(serializer_class: type[serializers.Serializer], data, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- the reference's routes (Spring Data REST shape) ------------------------------------------------
+#
+# POST /product {productName, productStatus: "01"} registers a product (price optional, 0 by default,
+# as the reference's bodies carry none); GET /products lists them as {"_embedded": {"products": [...]}}
+# with Spring's 0-based ?page= and ?size= and its "page" block.
+
+
+# The schema shows these codes as plain strings (their values are listed in help_text): the same
+# short codes ("01", "02") mean different things per resource, which enum components cannot name.
+@extend_schema_field(OpenApiTypes.STR)
+class StatusCodeInput(serializers.ChoiceField):
+    """A reference status code accepted on input."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ProductStatusCodeField(serializers.Field):
+    def to_representation(self, value: str) -> str:
+        return STATUS_TO_CODE[value]
+
+
+class HalProductOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    productName = serializers.CharField(source="name")  # the reference's field names
+    productStatus = ProductStatusCodeField(source="status", help_text="01 available, 02 pending, soldOut.")
+    description = serializers.CharField()
+    price = serializers.IntegerField()
+    sellerId = serializers.IntegerField(source="seller_id")
+    seller = serializers.CharField(source="seller.username")
+
+
+class HalProductInput(serializers.Serializer):
+    productName = serializers.CharField(max_length=100)
+    productStatus = StatusCodeInput(choices=["01"], required=False, help_text="A new product is always available (01).")
+    description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE, required=False, default=0)
+
+
+class HalPageInput(serializers.Serializer):
+    page = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
+    size = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
+
+
+HAL_PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number (Spring Data REST)."),
+    OpenApiParameter("size", OpenApiTypes.INT, description="Page size, 1 to 100 (default 20)."),
+]
+
+
+def hal_page(request: Request, name: str, queryset: QuerySet, output: type[serializers.Serializer]) -> dict:
+    """One page of ``queryset`` in Spring Data REST's shape: _embedded, _links and page."""
+    paging = _validated(HalPageInput, request.query_params)
+    number, size = paging["page"], paging["size"]
+    total = queryset.count()
+    items = output(queryset[number * size : (number + 1) * size], many=True).data
+    body = hal_collection(name, items, request.build_absolute_uri())
+    total_pages = (total + size - 1) // size
+    base = request.build_absolute_uri(request.path)
+    if number + 1 < total_pages:
+        body["_links"]["next"] = {"href": f"{base}?page={number + 1}&size={size}"}
+    if number > 0:
+        body["_links"]["prev"] = {"href": f"{base}?page={min(number - 1, max(total_pages - 1, 0))}&size={size}"}
+    body["page"] = {"size": size, "totalElements": total, "totalPages": total_pages, "number": number}
+    return body
+
+
+def hal_collection_schema(name: str, item: type[serializers.Serializer]):
+    return inline_serializer(
+        f"Hal{name.capitalize()}Collection",
+        {
+            "_embedded": inline_serializer(f"Hal{name.capitalize()}Embedded", {name: item(many=True)}),
+            "_links": serializers.DictField(),
+            "page": serializers.DictField(),
+        },
+    )
+
+
+@extend_schema(tags=["reference routes"])
+class HalProductRegisterApi(APIView):
+    """``POST /product`` as the reference served it; you become the seller."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "register"
+
+    @extend_schema(
+        operation_id="hal_product_create",
+        request=HalProductInput,
+        responses={201: HalProductOutput, **_errors(400, 401, 415, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(HalProductInput, request.data)
+        product = services.product_register(
+            seller=request.user, name=data["productName"], price=data["price"], description=data["description"]
+        )
+        return Response(HalProductOutput(product).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["reference routes"])
+class HalProductListApi(APIView):
+    """``GET /products``: every product, oldest first, in the reference's HAL shape."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        operation_id="hal_products_list",
+        parameters=HAL_PAGE_PARAMETERS,
+        responses={200: hal_collection_schema("products", HalProductOutput), **_errors(400)},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = selectors.product_list().order_by("id")
+        return Response(hal_page(request, "products", queryset, HalProductOutput))

@@ -1,0 +1,303 @@
+"""The reservation context's HTTP face: the REST API under /api/reservations/ and the reference's
+routes (``POST /reservation``, ``GET /reservations``, ``PATCH /reservationupdate``).
+
+Views are thin: validate input, call a service or a selector, render output. Another user's
+reservation answers 404 (the selectors and services decide), so ids don't leak."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from market.api import hal_collection
+from market.errors import NotFound
+from reservation import selectors, services
+from reservation.models import Reservation
+
+MAX_ID = 2**63 - 1  # a bigger id cannot exist; looking it up would overflow the database integer
+
+# The reference's reservation codes: 01 reserved, 02 cancelled. It had no "completed" (paid)
+# state; we show it as 03.
+STATUS_TO_CODE = {
+    Reservation.Status.RESERVED: "01",
+    Reservation.Status.CANCELLED: "02",
+    Reservation.Status.COMPLETED: "03",
+}
+
+
+def _reservation_id(pk: int) -> int:
+    if pk > MAX_ID:
+        raise NotFound("No such reservation.", code="reservation_not_found")
+    return pk
+
+
+def _validated(serializer_class: type[serializers.Serializer], data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ReservationError(serializers.Serializer):
+    """Every error: a stable machine-readable code, a human message, and optional details."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField(required=False)
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    described = {
+        400: "Invalid input (details per field), malformed JSON or an unsupported status value.",
+        401: "Not signed in.",
+        403: "Only the buyer may cancel (code not_buyer).",
+        404: "No such reservation or product, or not yours (codes reservation_not_found, product_not_found).",
+        409: "State conflict: product_unavailable, own_product, already_paid, already_cancelled.",
+        415: "Unsupported media type.",
+        429: "Too many requests.",
+        503: "Busy: try again shortly.",
+    }
+    return {code: OpenApiResponse(ReservationError, description=described[code]) for code in codes}
+
+
+# --- /api/reservations/ -----------------------------------------------------------------------------
+
+
+class ReservationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    product_name = serializers.CharField()
+    price = serializers.IntegerField(help_text="Whole won, the product's price when it was reserved.")
+    status = serializers.ChoiceField(choices=Reservation.Status.choices)
+    buyer_id = serializers.IntegerField()
+    buyer = serializers.CharField(source="buyer.username", help_text="The buyer's username.")
+    seller_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ReservationCreateInput(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class ReservationListFilter(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["buyer", "seller"], required=False)
+    status = serializers.ChoiceField(choices=Reservation.Status.choices, required=False)
+
+
+@extend_schema(tags=["reservations"])
+class ReservationListApi(GenericAPIView):
+    """Your reservations, as buyer or as seller of the product (``?role=``); reserve a product."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "reserve"
+    serializer_class = ReservationOutput
+
+    def get_queryset(self) -> QuerySet[Reservation]:
+        return selectors.reservation_list_for(user=self.request.user)
+
+    @extend_schema(
+        operation_id="reservations_list",
+        parameters=[
+            OpenApiParameter("role", str, enum=["buyer", "seller"], description="Only as buyer or as seller."),
+            OpenApiParameter("status", str, enum=Reservation.Status.values),
+        ],
+        responses={200: ReservationOutput(many=True), **_errors(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        wanted = _validated(ReservationListFilter, request.query_params)
+        queryset = selectors.reservation_list_for(user=request.user, role=wanted.get("role"))
+        if "status" in wanted:
+            queryset = queryset.filter(status=wanted["status"])
+        page = self.paginate_queryset(queryset.order_by("-id"))
+        return self.get_paginated_response(ReservationOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="reservations_create",
+        request=ReservationCreateInput,
+        responses={201: ReservationOutput, **_errors(400, 401, 404, 409, 415, 429, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(ReservationCreateInput, request.data)
+        reservation = services.reservation_place(buyer=request.user, product_id=data["product_id"])
+        return Response(ReservationOutput(reservation).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["reservations"])
+class ReservationDetailApi(APIView):
+    """One of your reservations (as buyer or seller)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="reservations_retrieve", responses={200: ReservationOutput, **_errors(401, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        reservation = selectors.reservation_get_for(user=request.user, reservation_id=_reservation_id(pk))
+        return Response(ReservationOutput(reservation).data)
+
+
+@extend_schema(tags=["reservations"])
+class ReservationCancelApi(APIView):
+    """Cancel your reservation while it is unpaid: the product is freed and its payment voided."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "cancel"
+
+    @extend_schema(
+        operation_id="reservations_cancel",
+        request=None,
+        responses={200: ReservationOutput, **_errors(401, 403, 404, 409, 429, 503)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        reservation = services.reservation_cancel(reservation_id=_reservation_id(pk), actor=request.user)
+        return Response(ReservationOutput(reservation).data)
+
+
+# --- the reference's routes (Spring Data REST shape) --------------------------------------------------
+#
+# POST /reservation {productId, reservationStatus: "01"}; GET /reservations (yours) as
+# {"_embedded": {"reservations": [...]}}; PATCH /reservationupdate {id, reservationStatus: "02"}
+# cancels reservation ``id``. Unlike the reference we never trust the body's productId: the stored
+# reservation says which product it holds.
+
+
+# The schema shows these codes as plain strings (their values are listed in help_text): the same
+# short codes ("01", "02") mean different things per resource, which enum components cannot name.
+@extend_schema_field(OpenApiTypes.STR)
+class StatusCodeInput(serializers.ChoiceField):
+    """A reference status code accepted on input."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ReservationStatusCodeField(serializers.Field):
+    def to_representation(self, value: str) -> str:
+        return STATUS_TO_CODE[value]
+
+
+class HalReservationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    productId = serializers.IntegerField(source="product_id")  # the reference's field names
+    reservationStatus = ReservationStatusCodeField(
+        source="status", help_text="01 reserved, 02 cancelled, 03 completed (paid)."
+    )
+    productName = serializers.CharField(source="product_name")
+    price = serializers.IntegerField()
+    buyerId = serializers.IntegerField(source="buyer_id")
+    sellerId = serializers.IntegerField(source="seller_id", allow_null=True)
+
+
+class HalReservationInput(serializers.Serializer):
+    productId = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    reservationStatus = StatusCodeInput(
+        choices=["01"], required=False, help_text="A new reservation is always reserved (01)."
+    )
+
+
+class HalReservationUpdateInput(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    reservationStatus = StatusCodeInput(choices=["02"], help_text="02: cancel. No other change exists.")
+    productId = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Ignored: the stored reservation names its product."
+    )
+
+
+class HalPageInput(serializers.Serializer):
+    page = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
+    size = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
+
+
+HAL_PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number (Spring Data REST)."),
+    OpenApiParameter("size", OpenApiTypes.INT, description="Page size, 1 to 100 (default 20)."),
+]
+
+
+def hal_page(request: Request, name: str, queryset: QuerySet, output: type[serializers.Serializer]) -> dict:
+    """One page of ``queryset`` in Spring Data REST's shape: _embedded, _links and page."""
+    paging = _validated(HalPageInput, request.query_params)
+    number, size = paging["page"], paging["size"]
+    total = queryset.count()
+    items = output(queryset[number * size : (number + 1) * size], many=True).data
+    body = hal_collection(name, items, request.build_absolute_uri())
+    total_pages = (total + size - 1) // size
+    base = request.build_absolute_uri(request.path)
+    if number + 1 < total_pages:
+        body["_links"]["next"] = {"href": f"{base}?page={number + 1}&size={size}"}
+    if number > 0:
+        body["_links"]["prev"] = {"href": f"{base}?page={min(number - 1, max(total_pages - 1, 0))}&size={size}"}
+    body["page"] = {"size": size, "totalElements": total, "totalPages": total_pages, "number": number}
+    return body
+
+
+def hal_collection_schema(name: str, item: type[serializers.Serializer]):
+    return inline_serializer(
+        f"Hal{name.capitalize()}Collection",
+        {
+            "_embedded": inline_serializer(f"Hal{name.capitalize()}Embedded", {name: item(many=True)}),
+            "_links": serializers.DictField(),
+            "page": serializers.DictField(),
+        },
+    )
+
+
+@extend_schema(tags=["reference routes"])
+class HalReservationPlaceApi(APIView):
+    """``POST /reservation`` as the reference served it."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "reserve"
+
+    @extend_schema(
+        operation_id="hal_reservation_create",
+        request=HalReservationInput,
+        responses={201: HalReservationOutput, **_errors(400, 401, 404, 409, 415, 429, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(HalReservationInput, request.data)
+        reservation = services.reservation_place(buyer=request.user, product_id=data["productId"])
+        return Response(HalReservationOutput(reservation).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["reference routes"])
+class HalReservationListApi(APIView):
+    """``GET /reservations``: your reservations (as buyer or seller), oldest first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="hal_reservations_list",
+        parameters=HAL_PAGE_PARAMETERS,
+        responses={200: hal_collection_schema("reservations", HalReservationOutput), **_errors(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = selectors.reservation_list_for(user=request.user).order_by("id")
+        return Response(hal_page(request, "reservations", queryset, HalReservationOutput))
+
+
+@extend_schema(tags=["reference routes"])
+class HalReservationUpdateApi(APIView):
+    """``PATCH /reservationupdate {id, reservationStatus: "02"}``: cancel reservation ``id``."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "cancel"
+
+    @extend_schema(
+        operation_id="hal_reservation_update",
+        request=HalReservationUpdateInput,
+        responses={200: HalReservationOutput, **_errors(400, 401, 403, 404, 409, 415, 429, 503)},
+    )
+    def patch(self, request: Request) -> Response:
+        data = _validated(HalReservationUpdateInput, request.data)
+        reservation = services.reservation_cancel(reservation_id=data["id"], actor=request.user)
+        return Response(HalReservationOutput(reservation).data)
