@@ -18,7 +18,7 @@ def make_user(db):
     """Register a user the way the API does (profile, UserRegistered event)."""
     from market.accounts.services import user_register
 
-    def make(username: str | None = None, *, phone: str = "", is_staff: bool = False, password: str = "secret123"):
+    def make(username: str | None = None, *, phone: str = "", is_staff: bool = False, password: str = "s3cret-pass"):
         return user_register(
             username=username or f"user{next(_names)}", password=password, phone=phone, is_staff=is_staff
         )

@@ -1,0 +1,308 @@
+"""The event bus: publishing, the two kinds of subscribers, retries, order, pausing, the worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from market import bus
+from market.errors import Conflict
+from market.models import Delivery, EventRecord
+from market.testing import Scenario
+from market.worker import Worker
+from tests.bus import support
+from tests.bus.support import Pinged, probe_rows
+
+LATER = timedelta(hours=1)
+
+
+@pytest.fixture(autouse=True)
+def probe(db):
+    support.ensure_probe_table()
+    support.FAILURES.clear()
+    support.ALWAYS_FAIL.clear()
+    support.ON_HANDLE.clear()
+    yield
+    support.FAILURES.clear()
+    support.ALWAYS_FAIL.clear()
+    support.ON_HANDLE.clear()
+
+
+def publish(event):
+    with transaction.atomic():
+        return bus.publish(event)
+
+
+def run_round(*, subscriber: str = "test.record", now=None) -> None:
+    """One pass of the worker at time ``now``: claim what is due then, run it once."""
+    for delivery_id in bus.claim(owner="test-worker", subscriber=subscriber, now=now):
+        bus.run_delivery(delivery_id, owner="test-worker")
+
+
+def deliveries(subscriber: str) -> list[Delivery]:
+    return list(Delivery.objects.filter(subscriber=subscriber).order_by("id"))
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publish_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match=r"inside transaction\.atomic"):
+        bus.publish(Pinged(key="a"))
+
+
+def test_publishing_costs_two_inserts(django_assert_max_num_queries):
+    with transaction.atomic(), django_assert_max_num_queries(2) as captured:
+        bus.publish(Pinged(key="a"))
+    assert all(q["sql"].startswith("INSERT") for q in captured.captured_queries)
+    assert EventRecord.objects.count() == 1
+    assert {d.subscriber for d in Delivery.objects.all()} == {"test.record", "test.other"}
+
+
+def test_published_event_is_stored_with_its_envelope():
+    event = publish(Pinged(key="k", n=3))
+    record = EventRecord.objects.get()
+    assert record.event_id == event.event_id
+    assert (record.type, record.version, record.aggregate_type, record.aggregate_id) == ("test.Pinged", 1, "probe", "k")
+    assert record.payload == {"key": "k", "n": 3}
+    assert record.to_event() == Pinged(key="k", n=3, event_id=event.event_id, occurred_at=record.occurred_at)
+    assert event.sequence == record.pk
+
+
+def test_a_rolled_back_publisher_publishes_nothing():
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        bus.publish(Pinged(key="a"))
+        1 / 0  # noqa: B018  (the command fails after publishing)
+    assert not EventRecord.objects.exists()
+    assert not Delivery.objects.exists()
+
+
+def test_an_in_transaction_subscriber_vetoes_the_whole_command():
+    def command():
+        with transaction.atomic():
+            support._write("command", Pinged(key="x"), "x", 0)  # the command's own write
+            bus.publish(Pinged(key="x", n=-1))
+
+    with pytest.raises(Conflict) as raised:
+        command()
+    assert raised.value.code == "vetoed"
+    assert probe_rows() == []
+    assert not EventRecord.objects.exists()
+
+
+def test_events_are_immutable():
+    event = Pinged(key="a")
+    with pytest.raises(AttributeError):
+        event.key = "b"  # type: ignore[misc]
+
+
+# --- durable subscribers ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_durable_subscribers_run_right_after_commit_in_inline_mode():
+    support.ensure_probe_table()
+    publish(Pinged(key="a"))
+    assert [r[0] for r in probe_rows()] == ["test.record", "test.other"]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"done"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_only_dispatch_waits_for_the_worker(settings):
+    support.ensure_probe_table()
+    settings.EVENTS_DISPATCH = "worker"
+    publish(Pinged(key="a"))
+    assert probe_rows() == []
+    assert Worker(poll=0).run_once() == 2
+    assert len(probe_rows()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_subscriber_fails_neither_the_publisher_nor_other_subscribers():
+    support.ensure_probe_table()
+    support.ALWAYS_FAIL.add("bad")
+    event = publish(Pinged(key="bad"))  # returns normally
+    assert EventRecord.objects.filter(event_id=event.event_id).exists()
+    assert [r[0] for r in probe_rows()] == ["test.other"]
+    (failed,) = deliveries("test.record")
+    assert (failed.status, failed.attempts) == ("pending", 1)
+    assert "always fails" in failed.last_error
+
+
+def test_failures_are_retried_with_growing_delays_then_dead(settings):
+    settings.EVENTS_MAX_ATTEMPTS = 4
+    settings.EVENTS_BACKOFF_BASE = 10
+    support.ALWAYS_FAIL.add("bad")
+    publish(Pinged(key="bad"))
+    delays = []
+    for round_ in range(4):
+        before = timezone.now()
+        run_round(now=before + (LATER if round_ else timedelta(0)))
+        (delivery,) = deliveries("test.record")
+        assert delivery.attempts == round_ + 1
+        if delivery.status == "pending":
+            delays.append((delivery.available_at - before).total_seconds())
+    assert delivery.status == "dead"
+    assert [round(d) for d in delays] == [10, 20, 40]
+    # Dead is kept and visible, never dropped; requeue gives it a fresh start.
+    assert next(b for b in bus.backlog() if b.subscriber == "test.record").dead == 1
+    support.ALWAYS_FAIL.clear()
+    assert bus.requeue(subscriber="test.record") == 1
+    assert bus.drain(subscriber="test.record") == 1
+    assert deliveries("test.record")[0].status == "done"
+
+
+def test_a_handlers_writes_and_its_done_mark_commit_together():
+    support.FAILURES[("k", 0)] = 1
+    publish(Pinged(key="k"))
+    bus.drain(subscriber="test.record")
+    assert probe_rows("test.record") == []  # the failed attempt's write was rolled back
+    assert deliveries("test.record")[0].status == "pending"
+    bus.drain(subscriber="test.record", now=timezone.now() + LATER)
+    assert len(probe_rows("test.record")) == 1
+    # A completed delivery never runs again.
+    bus.drain(now=timezone.now() + LATER)
+    assert len(probe_rows("test.record")) == 1
+
+
+def test_events_of_one_aggregate_are_handled_in_order_also_across_retries():
+    support.FAILURES[("A", 1)] = 2
+    publish(Pinged(key="A", n=1))
+    publish(Pinged(key="A", n=2))
+    publish(Pinged(key="B", n=1))
+    run_round()
+    # A/1 is failing, so A/2 waits behind it; B is another aggregate and goes on.
+    assert [(r[1], r[2]) for r in probe_rows("test.record")] == [("B", 1)]
+    run_round(now=timezone.now() + LATER)
+    assert [(r[1], r[2]) for r in probe_rows("test.record")] == [("B", 1)]
+    run_round(now=timezone.now() + LATER)
+    assert [(r[1], r[2]) for r in probe_rows("test.record")] == [("B", 1), ("A", 1)]
+    run_round()  # A/2 becomes claimable once A/1 is done
+    assert [(r[1], r[2]) for r in probe_rows("test.record")] == [("B", 1), ("A", 1), ("A", 2)]
+
+
+def test_a_dead_delivery_is_set_aside_and_no_longer_blocks_its_aggregate(settings):
+    settings.EVENTS_MAX_ATTEMPTS = 1
+    support.FAILURES[("A", 1)] = 1
+    publish(Pinged(key="A", n=1))
+    publish(Pinged(key="A", n=2))
+    bus.drain(subscriber="test.record")
+    assert [d.status for d in deliveries("test.record")] == ["dead", "done"]
+
+
+def test_a_paused_subscriber_waits_and_drains_when_resumed():
+    bus.pause("test.record")
+    publish(Pinged(key="a"))
+    bus.drain()
+    assert [r[0] for r in probe_rows()] == ["test.other"]
+    row = next(b for b in bus.backlog() if b.subscriber == "test.record")
+    assert (row.paused, row.pending, row.failing) == (True, 1, 0)
+    bus.resume("test.record")
+    assert bus.drain() == 1
+    assert len(probe_rows("test.record")) == 1
+
+
+def test_unknown_subscribers_cannot_be_paused():
+    with pytest.raises(LookupError, match="unknown durable subscriber"):
+        bus.pause("nobody.listens")
+    with pytest.raises(LookupError):
+        bus.pause("test.veto")  # in-transaction subscribers have no deliveries to hold
+
+
+# --- claiming and the worker -----------------------------------------------------------------
+
+
+def test_an_expired_lease_is_claimed_again_and_the_old_holder_is_skipped(settings):
+    publish(Pinged(key="a"))
+    (delivery,) = deliveries("test.record")
+    assert bus.claim(owner="A", subscriber="test.record") == [delivery.pk]
+    assert bus.claim(owner="B", subscriber="test.record") == []  # still leased to A
+    later = timezone.now() + timedelta(seconds=settings.EVENTS_LEASE_SECONDS + 1)
+    assert bus.claim(owner="B", subscriber="test.record", now=later) == [delivery.pk]
+    assert bus.run_delivery(delivery.pk, owner="A") == "skipped"
+    assert bus.run_delivery(delivery.pk, owner="B") == "done"
+    assert len(probe_rows("test.record")) == 1
+
+
+def test_the_worker_stops_after_the_delivery_in_hand_and_gives_back_the_rest():
+    for n in range(3):
+        publish(Pinged(key=f"k{n}"))
+    worker = Worker(batch=10, poll=0)
+    support.ON_HANDLE.append(lambda event: worker.stop())  # SIGTERM arrives during the first
+    worker.run_once()
+    statuses = Delivery.objects.order_by("id").values_list("status", "lease_owner")
+    assert list(statuses).count(("done", worker.owner)) == 1
+    assert all(owner == "" for status, owner in statuses if status == "pending")
+
+
+def test_worker_once_command_runs_everything_due(capsys):
+    publish(Pinged(key="a"))
+    call_command("events_worker", "--once")
+    assert "ran 2 deliveries" in capsys.readouterr().out
+    assert len(probe_rows()) == 2
+
+
+# --- operating -------------------------------------------------------------------------------
+
+
+def test_the_events_command_shows_the_backlog_and_pauses_resumes_requeues(capsys, settings):
+    settings.EVENTS_MAX_ATTEMPTS = 1
+    support.ALWAYS_FAIL.add("bad")
+    call_command("events", "pause", "test.other")
+    publish(Pinged(key="bad"))
+    bus.drain()
+    call_command("events", "backlog")
+    out = capsys.readouterr().out
+    assert "test.other" in out and "paused" in out
+    line = next(line for line in out.splitlines() if line.startswith("test.record"))
+    assert line.split()[1:] == ["running", "0", "0", "1", "0"]
+    support.ALWAYS_FAIL.clear()
+    call_command("events", "requeue", "--subscriber", "test.record")
+    call_command("events", "resume", "test.other", "--drain")
+    assert "requeued 1 dead deliveries" in capsys.readouterr().out
+    bus.drain()
+    assert len(probe_rows()) == 2
+    with pytest.raises(CommandError, match="unknown durable subscriber"):
+        call_command("events", "pause", "nope")
+
+
+def test_the_admin_requeues_dead_deliveries(client, staff, settings):
+    settings.EVENTS_MAX_ATTEMPTS = 1
+    support.ALWAYS_FAIL.add("bad")
+    publish(Pinged(key="bad"))
+    bus.drain()
+    (dead,) = Delivery.objects.filter(status="dead")
+    client.force_login(staff)
+    assert client.get("/admin/market/delivery/?status__exact=dead").status_code == 200
+    response = client.post("/admin/market/delivery/", {"action": "requeue", "_selected_action": [dead.pk]}, follow=True)
+    assert response.status_code == 200
+    dead.refresh_from_db()
+    assert dead.status == "pending"
+    assert client.get(f"/admin/market/eventrecord/{dead.event_id}/change/").status_code == 200
+
+
+# --- the scenario helper ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dispatch", ["inline", "worker"])
+@pytest.mark.django_db(transaction=True)
+def test_scenario_waits_for_events_and_states_in_both_dispatch_modes(settings, dispatch):
+    support.ensure_probe_table()
+    settings.EVENTS_DISPATCH = dispatch
+    stimulus = Scenario(timeout=2).stimulate(lambda: publish(Pinged(key="s", n=7)))
+    event = stimulus.and_wait_for_event(Pinged, lambda e: e.n == 7)
+    assert event.event_id == stimulus.result.event_id
+    rows = stimulus.and_wait_for_state(lambda: probe_rows("test.record"), until=lambda rows: len(rows) == 1)
+    assert rows[0][1:3] == ("s", 7)
+
+
+def test_scenario_reports_what_it_waited_for():
+    stimulus = Scenario(timeout=0.05).stimulate(lambda: None)
+    with pytest.raises(AssertionError, match=r"test\.Pinged"):
+        stimulus.and_wait_for_event(Pinged)
