@@ -1,1 +1,32 @@
-"""Event subscribers of the notice context."""
+"""Event subscribers of the notice context.
+
+- ``notice.directory`` keeps notice's own contact book and product names (atomic, inline);
+- ``notice.notify`` turns each domain event into KakaoTalk notifications. It runs outside any
+  transaction (it talks to the provider) and only in the worker, so a slow or failing provider
+  never delays or fails a reservation or a payment; see ``notice.services``.
+"""
+
+from __future__ import annotations
+
+from market import events
+from market.bus import durable
+from market.events import Event
+from notice.messages import NOTIFYING_EVENTS
+from notice.services import directory_apply_event, notification_process_event
+
+
+@durable(
+    events.UserRegistered,
+    events.UserContactChanged,
+    events.ProductRegistered,
+    events.ProductUpdated,
+    events.ProductReserved,
+    id="notice.directory",
+)
+def keep_directory(event: Event) -> None:
+    directory_apply_event(event=event)
+
+
+@durable(*NOTIFYING_EVENTS, id="notice.notify", atomic=False, inline=False)
+def notify(event: Event) -> None:
+    notification_process_event(event=event)

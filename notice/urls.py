@@ -1,3 +1,9 @@
 """Routes of the notice context, mounted at the site root by market.urls."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from notice import api
+
+urlpatterns = [
+    path("api/notifications/", api.NotificationListApi.as_view(), name="notification-list"),
+]

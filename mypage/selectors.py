@@ -1,0 +1,43 @@
+"""Queries of the mypage context: the read model, as the buyer and as the seller see it."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from market.errors import NotFound
+from mypage.models import MyPageRow, TimelineEntry
+
+NEWEST_FIRST = ("-created_at", "-reservation_id")
+
+
+def mypage_rows_for_buyer(
+    *, buyer_id: int, status: str | None = None, payment_status: str | None = None
+) -> QuerySet[MyPageRow]:
+    return _filtered(MyPageRow.objects.filter(buyer_id=buyer_id), status, payment_status)
+
+
+def mypage_rows_for_seller(
+    *, seller_id: int, status: str | None = None, payment_status: str | None = None
+) -> QuerySet[MyPageRow]:
+    return _filtered(MyPageRow.objects.filter(seller_id=seller_id), status, payment_status)
+
+
+def _filtered(rows: QuerySet[MyPageRow], status: str | None, payment_status: str | None) -> QuerySet[MyPageRow]:
+    if status:
+        rows = rows.filter(reservation_status=status)
+    if payment_status:
+        rows = rows.filter(payment_status=payment_status)
+    return rows.order_by(*NEWEST_FIRST)
+
+
+def mypage_row_get(*, reservation_id: int, user_id: int) -> MyPageRow:
+    """One row with its timeline, for its buyer or its seller; anyone else gets 404 (whether it
+    exists is nobody else's business)."""
+    row = (
+        MyPageRow.objects.filter(Q(buyer_id=user_id) | Q(seller_id=user_id), reservation_id=reservation_id)
+        .prefetch_related(Prefetch("timeline", queryset=TimelineEntry.objects.order_by("occurred_at", "sequence")))
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such reservation on your my-page.", code="mypage_row_not_found")
+    return row

@@ -1,0 +1,196 @@
+"""Commands of the mypage context: project one event into the read model, rebuild it all.
+
+The projection is a pure fold over events, written so the result does not depend on the order
+events arrive in (durable subscribers see different aggregates in no fixed relative order):
+
+- the row is created by whichever event about the reservation comes first (upsert), and
+  descriptive columns (product, seller, price, ...) are filled in when still empty;
+- each status column only moves forward along a fixed rank, so a late "older" event is recorded
+  in the timeline but does not move the status back;
+- the timeline is keyed by event id, so a redelivered or replayed event changes nothing;
+- ``created_at`` is the earliest and ``updated_at`` the latest ``occurred_at`` seen.
+
+The handlers (``mypage.handlers``) and the rebuild command call the same ``mypage_apply_event``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from market import bus, events
+from market.events import Event
+from market.models import EventRecord
+from mypage.models import MyPageRow, TimelineEntry
+
+SUBSCRIBER_ID = "mypage.project"
+
+# Forward-only order of each status column; a tie is impossible in the domain, but a total order
+# keeps the fold deterministic even so.
+RANKS: dict[str, dict[str, int]] = {
+    "reservation": {"reserved": 1, "cancelled": 2, "completed": 3},
+    "payment": {"unpaid": 1, "voided": 2, "paid": 3},
+    "product": {"pending": 1, "available": 2, "sold_out": 3},
+}
+STATUS_COLUMN = {"reservation": "reservation_status", "payment": "payment_status", "product": "product_status"}
+
+
+@dataclass(frozen=True)
+class Projection:
+    subject: str  # which status column the event moves
+    status: str  # to which value
+    fields: Callable[[Any], dict[str, Any]]  # descriptive columns the event knows
+
+
+def _won(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _payment_fields(e: events._PaymentEvent) -> dict[str, Any]:
+    return {
+        "payment_id": e.payment_id,
+        "product_id": e.product_id,
+        "buyer_id": e.buyer_id,
+        "seller_id": e.seller_id,
+        "price": _won(e.amount),
+    }
+
+
+def _product_fields(e: Any) -> dict[str, Any]:
+    return {"product_id": e.product_id, "buyer_id": e.buyer_id, "seller_id": e.seller_id, "product_name": e.name}
+
+
+PROJECTIONS: dict[str, Projection] = {
+    events.ReservationPlaced.type: Projection(
+        "reservation",
+        "reserved",
+        lambda e: {"product_id": e.product_id, "buyer_id": e.buyer_id, "buyer_name": e.buyer_name},
+    ),
+    events.ReservationCancelled.type: Projection(
+        "reservation",
+        "cancelled",
+        lambda e: {
+            "product_id": e.product_id,
+            "buyer_id": e.buyer_id,
+            "seller_id": e.seller_id,
+            "product_name": e.product_name,
+            "price": _won(e.price),
+        },
+    ),
+    events.ReservationCompleted.type: Projection(
+        "reservation",
+        "completed",
+        lambda e: {"product_id": e.product_id, "buyer_id": e.buyer_id, "seller_id": e.seller_id},
+    ),
+    events.ProductReserved.type: Projection(
+        "product",
+        "pending",
+        lambda e: {**_product_fields(e), "seller_name": e.seller_name, "price": _won(e.price)},
+    ),
+    events.ProductReleased.type: Projection("product", "available", _product_fields),
+    events.ProductSoldOut.type: Projection("product", "sold_out", _product_fields),
+    events.PaymentRequested.type: Projection("payment", "unpaid", _payment_fields),
+    events.PaymentCompleted.type: Projection("payment", "paid", _payment_fields),
+    events.PaymentVoided.type: Projection("payment", "voided", _payment_fields),
+}
+
+PROJECTED_EVENTS: tuple[type[Event], ...] = tuple(events.EVENT_TYPES[t] for t in PROJECTIONS)
+
+
+def mypage_apply_event(*, event: Event) -> bool:
+    """Fold ``event`` into its reservation's row and timeline. Returns False when the event is
+    not about a reservation or was already applied (redelivery, replay)."""
+    projection = PROJECTIONS.get(event.type)
+    if projection is None:
+        return False
+    with transaction.atomic():
+        if TimelineEntry.objects.filter(event_id=event.event_id).exists():
+            return False
+        row = _locked_row(event.reservation_id, event)  # type: ignore[attr-defined]
+        changed: list[str] = []
+        for name, value in projection.fields(event).items():
+            if value not in (None, "") and getattr(row, name) in (None, ""):
+                setattr(row, name, value)
+                changed.append(name)
+        column = STATUS_COLUMN[projection.subject]
+        ranks = RANKS[projection.subject]
+        current = getattr(row, column)
+        if ranks[projection.status] > ranks.get(current or "", 0):
+            setattr(row, column, projection.status)
+            changed.append(column)
+        if event.occurred_at < row.created_at:
+            row.created_at = event.occurred_at
+            changed.append("created_at")
+        if event.occurred_at > row.updated_at:
+            row.updated_at = event.occurred_at
+            changed.append("updated_at")
+        if changed:
+            row.save(update_fields=changed)
+        TimelineEntry.objects.create(
+            event_id=event.event_id,
+            sequence=event.sequence or 0,
+            row=row,
+            event_type=event.type,
+            subject=projection.subject,
+            status=projection.status,
+            occurred_at=event.occurred_at,
+        )
+    return True
+
+
+def _locked_row(reservation_id: int, event: Event) -> MyPageRow:
+    """The reservation's row, locked; created (empty) if this is the first event about it."""
+    row = MyPageRow.objects.select_for_update().filter(pk=reservation_id).first()
+    if row is not None:
+        return row
+    try:
+        with transaction.atomic():
+            return MyPageRow.objects.create(
+                reservation_id=reservation_id, created_at=event.occurred_at, updated_at=event.occurred_at
+            )
+    except IntegrityError:  # another worker created it a moment ago (another aggregate's event)
+        return MyPageRow.objects.select_for_update().get(pk=reservation_id)
+
+
+def mypage_rebuild(*, batch_size: int = 500, progress: Callable[[int], None] | None = None) -> int:
+    """Throw the read model away and replay the event log into it, ``batch_size`` events per
+    transaction, in log order. Touches only mypage's tables (no notification is re-sent).
+
+    The live subscriber is paused meanwhile (unless an operator already paused it) so it does not
+    write into half-rebuilt tables; what it missed waits as pending deliveries and is applied,
+    idempotently, when it resumes. Returns how many events were applied."""
+    was_paused = bus.is_paused(SUBSCRIBER_ID)
+    if not was_paused:
+        bus.pause(SUBSCRIBER_ID)
+    try:
+        with transaction.atomic():
+            TimelineEntry.objects.all().delete()
+            MyPageRow.objects.all().delete()
+        applied = 0
+        last_id = 0
+        records = EventRecord.objects.filter(type__in=list(PROJECTIONS)).order_by("id")
+        while True:
+            batch = list(records.filter(id__gt=last_id)[:batch_size])
+            if not batch:
+                break
+            with transaction.atomic():
+                for record in batch:
+                    applied += mypage_apply_event(event=record.to_event())
+            last_id = batch[-1].id
+            if progress is not None:
+                progress(len(batch))
+    finally:
+        if not was_paused:
+            bus.resume(SUBSCRIBER_ID)
+    return applied
+
+
+def mypage_events_to_replay() -> int:
+    """How many events a rebuild would replay (for a progress bar's total)."""
+    return EventRecord.objects.filter(type__in=list(PROJECTIONS)).count()
