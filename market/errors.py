@@ -11,6 +11,7 @@ outages into one JSON shape::
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -113,6 +114,8 @@ def database_unavailable_response(exc: Exception) -> dict[str, Any]:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's exception handler, reshaped: one JSON body for every error, never an HTML page."""
+    if isinstance(exc, drf_exceptions.Throttled):  # DRF's own throttles speak our 429 too
+        exc = RateLimited(retry_after=max(1, math.ceil(exc.wait or 1)))
     if isinstance(exc, DomainError):
         headers = {}
         if isinstance(exc, TryAgainShortly):

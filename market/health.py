@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.utils import DatabaseError
 from django.http import JsonResponse
+
+logger = logging.getLogger(__name__)
 
 
 def healthz(request):
@@ -33,6 +37,10 @@ def readyz(request):
 
 
 def _not_ready(code: str, message: str) -> JsonResponse:
+    # Not ready is an expected state (rollout, migration, DB outage), worth a WARNING, not the
+    # ERROR django.request gives every 5xx: mark the response as logged so it stays quiet.
+    logger.warning("not ready: %s", code, extra={"code": code})
     response = JsonResponse({"status": "not_ready", "code": code, "message": message}, status=503)
     response["Retry-After"] = "5"
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response

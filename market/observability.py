@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -67,11 +68,76 @@ class RequestIdMiddleware:
         return response
 
 
+def route_of(request) -> str:
+    """The URL pattern that served ``request`` ("api/reservations/<int:pk>/cancel/"), not the raw
+    path: bounded cardinality for metrics and logs. Requests answered before URL resolution (a
+    shed reservation) are resolved here; no database is involved."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        from django.urls import Resolver404, resolve
+
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return "<unmatched>"
+    return match.route or match.view_name or "<unknown>"
+
+
+def _user_id(request) -> int | None:
+    """The user id if authentication already ran; never triggers a session or token lookup."""
+    from django.utils.functional import SimpleLazyObject, empty
+
+    user = request.__dict__.get("user")
+    if user is None:
+        return None
+    if isinstance(user, SimpleLazyObject):
+        if user._wrapped is empty:
+            return None
+        user = user._wrapped
+    return user.pk if getattr(user, "is_authenticated", False) else None
+
+
+access_logger = logging.getLogger("market.access")
+
+
+class AccessLogMiddleware:
+    """One line per request: method, route, status, duration, user id (with the request id the
+    filter adds). Place it right after RequestIdMiddleware so it sees every answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        route = route_of(request)
+        status = response.status_code
+        level = logging.WARNING if status >= 500 else logging.INFO
+        access_logger.log(
+            level,
+            "%s %s %s %.1fms",
+            request.method,
+            route,
+            status,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "route": route,
+                "path": request.path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "user_id": _user_id(request),
+            },
+        )
+        return response
+
+
 # --- signals for metrics -------------------------------------------------------------------
 # Modules report what happened with ``emit("delivery_finished", subscriber=..., outcome=...)``;
 # market.metrics listens with ``on(...)``. Nobody needs to import prometheus to be measured.
 # Names in use: delivery_finished(subscriber, outcome), notification_finished(channel, status),
-# breaker_state(name, state).
+# breaker_state(breaker, state), breaker_rejected(breaker).
 
 _listeners: dict[str, list[Callable[..., None]]] = defaultdict(list)
 

@@ -74,7 +74,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "market.observability.RequestIdMiddleware",
+    "market.observability.AccessLogMiddleware",
+    "market.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and authentication: a shed reservation costs no database round trip.
+    "market.resilience.CircuitBreakerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,6 +195,21 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "market.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per user and per IP on the write commands (views set throttle_scope); see market.throttling.
+    "DEFAULT_THROTTLE_CLASSES": ["market.throttling.WriteCommandThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "reserve": os.environ.get("RATE_LIMIT_RESERVE", "30/min"),
+        "cancel": os.environ.get("RATE_LIMIT_CANCEL", "30/min"),
+        "pay": os.environ.get("RATE_LIMIT_PAY", "30/min"),
+        "register": os.environ.get("RATE_LIMIT_REGISTER", "20/hour"),
+        "token": os.environ.get("RATE_LIMIT_TOKEN", "30/min"),
+        # Per client IP: looser, many users may share one address (NAT). Missing: the scope's rate.
+        "reserve_ip": os.environ.get("RATE_LIMIT_RESERVE_IP", "120/min"),
+        "cancel_ip": os.environ.get("RATE_LIMIT_CANCEL_IP", "120/min"),
+        "pay_ip": os.environ.get("RATE_LIMIT_PAY_IP", "120/min"),
+        "register_ip": os.environ.get("RATE_LIMIT_REGISTER_IP", "60/hour"),
+        "token_ip": os.environ.get("RATE_LIMIT_TOKEN_IP", "60/min"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -244,3 +263,28 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+
+# --- Resilience and observability ---
+# Circuit breakers (market.resilience), per process. A breaker opens when, within the last
+# window_seconds, at least minimum_calls were made and failure_rate of them failed (5xx or an
+# exception); it then sheds its routes with 503 + Retry-After for cooldown_seconds, after which one
+# trial request decides. Routes are (method, regex on the path).
+CIRCUIT_BREAKERS = {
+    "reservations": {
+        "routes": [("POST", r"^/api/reservations/?$"), ("POST", r"^/reservation/?$")],
+        "failure_rate": env_float("BREAKER_FAILURE_RATE", 0.5),
+        "minimum_calls": env_int("BREAKER_MINIMUM_CALLS", 20),
+        "window_seconds": env_float("BREAKER_WINDOW_SECONDS", 10.0),
+        "buckets": 10,
+        "cooldown_seconds": env_float("BREAKER_COOLDOWN_SECONDS", 5.0),
+        "trial_timeout_seconds": env_float("BREAKER_TRIAL_TIMEOUT_SECONDS", 30.0),
+    }
+}
+# /metrics and /ops/*: with a token, only "Authorization: Bearer <token>"; without, loopback only.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Every operation documents the shared error body for its 4xx/503 answers (schema conformance).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "market.schema.add_error_responses",
+]
