@@ -429,3 +429,32 @@ def requeue(*, subscriber: str | None = None, ids: Iterable[int] | None = None) 
 
 def event_types() -> dict[str, type[Event]]:
     return dict(EVENT_TYPES)
+
+
+def catalogue() -> list[tuple[str, str, list[str], list[str]]]:
+    """(event type, aggregate, in-transaction subscribers, durable subscribers) for every event,
+    generated from the code: the living documentation of who listens to what."""
+    rows = []
+    for event_type, event_class in sorted(EVENT_TYPES.items()):
+        if event_type.startswith("test."):
+            continue
+        listening = [s for s in _subscribers.values() if event_type in s.event_types]
+        rows.append(
+            (
+                event_type,
+                event_class.aggregate_type,
+                sorted(s.id for s in listening if not s.durable),
+                sorted(s.id for s in listening if s.durable),
+            )
+        )
+    return rows
+
+
+def catalogue_markdown() -> str:
+    lines = ["| event | about | in the same transaction | after commit (durable) |", "| --- | --- | --- | --- |"]
+    for event_type, aggregate, in_tx, durable_ids in catalogue():
+        lines.append(
+            f"| `{event_type}` | {aggregate} | {', '.join(f'`{s}`' for s in in_tx) or '—'} "
+            f"| {', '.join(f'`{s}`' for s in durable_ids) or '—'} |"
+        )
+    return "\n".join(lines)

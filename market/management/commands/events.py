@@ -10,6 +10,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("backlog", help="Pending, failing, dead and done deliveries per subscriber.")
         sub.add_parser("subscribers", help="Every subscriber and the events it handles.")
+        sub.add_parser("catalogue", help="Markdown table: every event and who handles it (for the README).")
         for name, text in (("pause", "Hold a subscriber's deliveries."), ("resume", "Let them run again.")):
             p = sub.add_parser(name, help=text)
             p.add_argument("subscriber")
@@ -39,6 +40,9 @@ class Command(BaseCommand):
         for sub in sorted(bus.subscribers().values(), key=lambda s: s.id):
             kind = "durable" if sub.durable else "in-transaction"
             self.stdout.write(f"{sub.id}  [{kind}]  <- {', '.join(sub.event_types)}")
+
+    def do_catalogue(self, **_):
+        self.stdout.write(bus.catalogue_markdown())
 
     def do_pause(self, subscriber: str, **_):
         bus.pause(subscriber)
