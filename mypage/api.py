@@ -126,26 +126,40 @@ def _hal_item(row: MyPageRow, base: str) -> dict:
     }
 
 
+class HalPageInput(serializers.Serializer):
+    page = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
+    size = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
+
+
 class MyPagesHalApi(APIView):
-    """The reference route ``GET /myPages``: my rows as a buyer, in its HAL shape and codes
-    (product 01 available / 02 pending / soldOut; reservation 01 reserved / 02 cancelled /
-    03 completed; payment 01 unpaid / 02 paid / 03 voided)."""
+    """The reference route ``GET /myPages``: my rows as a buyer, newest first, in its HAL shape
+    and codes (product 01 available / 02 pending / soldOut; reservation 01 reserved /
+    02 cancelled / 03 completed; payment 01 unpaid / 02 paid / 03 voided), paged like Spring
+    Data REST (``?page=`` from 0, ``?size=`` up to 100)."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="0-based page number."),
+            OpenApiParameter("size", int, description="Page size, 1 to 100 (default 20)."),
+        ],
+        responses={200: dict},
+    )
     def get(self, request):
-        paginator = Pagination()
-        rows = paginator.paginate_queryset(
-            selectors.mypage_rows_for_buyer(buyer_id=request.user.pk), request, view=self
-        )
+        paging = HalPageInput(data=request.query_params)
+        if not paging.is_valid():
+            raise ValidationFailed("Invalid paging.", code="invalid_paging", **paging.errors)
+        number, size = paging.validated_data["page"], paging.validated_data["size"]
+        rows = selectors.mypage_rows_for_buyer(buyer_id=request.user.pk)
+        total = rows.count()
         base = request.build_absolute_uri("/myPages")
-        body = hal_collection("myPages", (_hal_item(r, base) for r in rows), request.build_absolute_uri())
-        page = paginator.page
+        items = (_hal_item(r, base) for r in rows[number * size : (number + 1) * size])
+        body = hal_collection("myPages", items, request.build_absolute_uri())
         body["page"] = {
-            "size": paginator.get_page_size(request),
-            "totalElements": page.paginator.count,
-            "totalPages": page.paginator.num_pages,
-            "number": page.number,
+            "size": size,
+            "totalElements": total,
+            "totalPages": (total + size - 1) // size,
+            "number": number,
         }
         return Response(body)

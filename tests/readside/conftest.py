@@ -177,3 +177,47 @@ def snapshot_mypage() -> dict:
         for t in TimelineEntry.objects.order_by("event_id")
     ]
     return {"rows": rows, "timeline": timeline}
+
+
+class Market:
+    """The real commands of the other contexts, driven as a user would, plus ``drain``."""
+
+    def __init__(self) -> None:
+        from payment.services import payment_pay
+        from product.services import product_register
+        from reservation.services import reservation_cancel, reservation_place
+
+        self._register, self._place, self._cancel, self._pay = (
+            product_register,
+            reservation_place,
+            reservation_cancel,
+            payment_pay,
+        )
+
+    def product(self, seller, name: str = "책상", price: int = 12000) -> int:
+        return self._register(seller=seller, name=name, price=price).pk
+
+    def reserve(self, buyer, product_id: int) -> int:
+        reservation = self._place(buyer=buyer, product_id=product_id)
+        bus.drain()
+        return reservation.pk
+
+    def payment_id(self, reservation_id: int) -> int | None:
+        return (
+            EventRecord.objects.filter(type="PaymentRequested", payload__reservation_id=reservation_id)
+            .values_list("payload__payment_id", flat=True)
+            .first()
+        )
+
+    def pay(self, buyer, reservation_id: int) -> None:
+        self._pay(payment_id=self.payment_id(reservation_id), actor=buyer)
+        bus.drain()
+
+    def cancel(self, buyer, reservation_id: int) -> None:
+        self._cancel(reservation_id=reservation_id, actor=buyer)
+        bus.drain()
+
+
+@pytest.fixture
+def market(db) -> Market:
+    return Market()
