@@ -202,7 +202,8 @@ class Market:
         bus.drain()
         return reservation.pk
 
-    def payment_id(self, reservation_id: int) -> int | None:
+    @staticmethod
+    def payment_id(reservation_id: int) -> int | None:
         return (
             EventRecord.objects.filter(type="PaymentRequested", payload__reservation_id=reservation_id)
             .values_list("payload__payment_id", flat=True)
