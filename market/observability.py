@@ -45,6 +45,9 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = _request_id.get()
+            if record.request_id == "-":
+                # django.request logs after the middleware returned: take the id off the request.
+                record.request_id = getattr(getattr(record, "request", None), "request_id", "-")
         if not hasattr(record, "event_id"):
             record.event_id = _event_id.get()
         if not hasattr(record, "subscriber"):

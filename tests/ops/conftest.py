@@ -1,0 +1,75 @@
+"""Fixtures of the operations tests: a fake clock for the breakers, clean rate-limit counters, and
+a small market built through the domain's own services."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from market import metrics, resilience
+
+# Listeners for the metrics register on import; the web process imports it with its middleware.
+assert metrics.registry is not None
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    fake = FakeClock()
+    resilience.configure(clock=fake)
+    yield fake
+    resilience.configure(clock=time.monotonic)
+
+
+@pytest.fixture(autouse=True)
+def fresh_state():
+    """Every test starts with closed breakers and no rate-limit counter spent."""
+    cache.clear()
+    resilience.configure()
+    yield
+    cache.clear()
+    resilience.configure()
+
+
+@pytest.fixture
+def token_client():
+    """``token_client(user)``: an APIClient sending ``Authorization: Token <key>`` (real auth)."""
+
+    def make(user, **extra) -> APIClient:
+        token, _ = Token.objects.get_or_create(user=user)
+        client = APIClient(**extra)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def goods(db, seller, buyer, drain):
+    """Two of the seller's products; the buyer holds ``held`` and owes its unpaid payment."""
+    from payment.models import Payment
+    from product.services import product_register
+    from reservation.services import reservation_place
+
+    available = product_register(seller=seller, name="Noodle", price=3000, description="")
+    held = product_register(seller=seller, name="Desk", price=50000, description="")
+    reservation = reservation_place(buyer=buyer, product_id=held.pk)
+    drain()
+    payment = Payment.objects.get(reservation_id=reservation.pk)
+    return {"available": available, "held": held, "reservation": reservation, "payment": payment}
