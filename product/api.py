@@ -123,6 +123,10 @@ class ProductListApi(GenericAPIView):
     def get_queryset(self) -> QuerySet[Product]:
         return selectors.product_list()
 
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        # The browsable API's form posts the input, not the output.
+        return ProductCreateInput if self.request.method == "POST" else ProductOutput
+
     @extend_schema(operation_id="products_list", responses={200: ProductOutput(many=True), **_errors(400)})
     def get(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())

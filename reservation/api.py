@@ -108,6 +108,10 @@ class ReservationListApi(GenericAPIView):
     def get_queryset(self) -> QuerySet[Reservation]:
         return selectors.reservation_list_for(user=self.request.user)
 
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        # The browsable API's form posts the input, not the output.
+        return ReservationCreateInput if self.request.method == "POST" else ReservationOutput
+
     @extend_schema(
         operation_id="reservations_list",
         parameters=[
