@@ -165,7 +165,7 @@ if env_bool("FAST_PASSWORD_HASHER", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "/api-auth/login/"
 
-LANGUAGE_CODE = "ko-kr"
+LANGUAGE_CODE = "en-us"  # API messages; notifications are written in Korean
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
