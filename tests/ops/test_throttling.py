@@ -66,6 +66,13 @@ def test_per_ip_limit_covers_many_accounts(make_user, token_client):
         assert reserve(token_client(users[2]), REMOTE_ADDR="10.0.0.9").status_code == 404
 
 
+def test_limits_can_be_switched_off_for_load_tests(buyer, token_client):
+    with rates(reserve="1/min"), override_settings(RATE_LIMITS_ENABLED=False):
+        client = token_client(buyer)
+        for _ in range(3):
+            assert reserve(client).status_code == 404
+
+
 def test_reads_are_never_limited(buyer, token_client):
     with rates(reserve="1/min"):
         client = token_client(buyer)
