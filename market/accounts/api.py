@@ -14,6 +14,12 @@ from market.errors import DomainError
 PHONE_REGEX = r"^01[0-9]{8,9}$"
 
 
+class InvalidCredentials(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid_credentials"
+    default_message = "Unable to sign in with these credentials."
+
+
 class UserOutput(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
@@ -32,12 +38,12 @@ class RegisterApi(APIView):
     authentication_classes: list = []
     throttle_scope = "register"
 
-    class Input(serializers.Serializer):
+    class RegisterInput(serializers.Serializer):
         username = serializers.RegexField(r"^[\w.@+-]{3,30}$", max_length=30)
         password = serializers.CharField(min_length=6, max_length=128, write_only=True)
         phone = serializers.RegexField(PHONE_REGEX, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=Input, responses={201: UserOutput})
+    @extend_schema(request=RegisterInput, responses={201: UserOutput})
     def post(self, request):
         data = self._validated(request)
         user = user_register(username=data["username"], password=data["password"], phone=data["phone"])
@@ -45,7 +51,7 @@ class RegisterApi(APIView):
         return Response({**_user_output(user), "token": token.key}, status=status.HTTP_201_CREATED)
 
     def _validated(self, request) -> dict:
-        serializer = self.Input(data=request.data)
+        serializer = self.RegisterInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -57,13 +63,15 @@ class TokenLoginApi(APIView):
     authentication_classes: list = []
     throttle_scope = "token"
 
-    class Input(serializers.Serializer):
+    class TokenLoginInput(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, write_only=True)
 
-    @extend_schema(request=Input, responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})})
+    @extend_schema(
+        request=TokenLoginInput, responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})}
+    )
     def post(self, request):
-        serializer = self.Input(data=request.data)
+        serializer = self.TokenLoginInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request, **serializer.validated_data)
         if user is None:
@@ -72,27 +80,21 @@ class TokenLoginApi(APIView):
         return Response({"token": token.key})
 
 
-class InvalidCredentials(DomainError):
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "invalid_credentials"
-    default_message = "Unable to sign in with these credentials."
-
-
 class MeApi(APIView):
     """Who am I; change my phone number."""
 
     permission_classes = [IsAuthenticated]
 
-    class Input(serializers.Serializer):
+    class PhoneInput(serializers.Serializer):
         phone = serializers.RegexField(PHONE_REGEX, allow_blank=True)
 
     @extend_schema(responses={200: UserOutput})
     def get(self, request):
         return Response(_user_output(request.user))
 
-    @extend_schema(request=Input, responses={200: UserOutput})
+    @extend_schema(request=PhoneInput, responses={200: UserOutput})
     def patch(self, request):
-        serializer = self.Input(data=request.data)
+        serializer = self.PhoneInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         user_change_phone(user=request.user, phone=serializer.validated_data["phone"])
         request.user.refresh_from_db()
