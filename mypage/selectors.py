@@ -8,6 +8,7 @@ from market.errors import NotFound
 from mypage.models import MyPageRow, TimelineEntry
 
 NEWEST_FIRST = ("-created_at", "-reservation_id")
+MAX_ID = 2**63 - 1
 
 
 def mypage_rows_for_buyer(
@@ -33,6 +34,8 @@ def _filtered(rows: QuerySet[MyPageRow], status: str | None, payment_status: str
 def mypage_row_get(*, reservation_id: int, user_id: int) -> MyPageRow:
     """One row with its timeline, for its buyer or its seller; anyone else gets 404 (whether it
     exists is nobody else's business)."""
+    if not 0 < reservation_id <= MAX_ID:  # the URL accepts any digits; the database does not
+        raise NotFound("No such reservation on your my-page.", code="mypage_row_not_found")
     row = (
         MyPageRow.objects.filter(Q(buyer_id=user_id) | Q(seller_id=user_id), reservation_id=reservation_id)
         .prefetch_related(Prefetch("timeline", queryset=TimelineEntry.objects.order_by("occurred_at", "sequence")))

@@ -94,6 +94,7 @@ def test_another_users_row_is_404(client_for, other_buyer, deals):
     assert response.status_code == 404
     assert response.json()["code"] == "mypage_row_not_found"
     assert client_for(other_buyer).get("/api/mypage/999999/").status_code == 404
+    assert client_for(other_buyer).get(f"/api/mypage/{10**30}/").status_code == 404
 
 
 @pytest.mark.parametrize("url", ["/api/mypage/", "/api/mypage/sales/", "/api/mypage/1/", "/myPages"])
