@@ -1,0 +1,261 @@
+"""Writes a benchmark run as results.json, report.md and plot.png."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+TARGET_LEVEL = 32
+
+
+def machine(bench) -> dict:
+    info: dict[str, str] = {}
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        info["cpu"] = next(line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line)
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor() or "unknown"
+    info["cores"] = str(os.cpu_count())
+    try:
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        mem_kb = int(next(x for x in meminfo if x.startswith("MemTotal")).split()[1])
+        info["ram"] = f"{mem_kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        info["ram"] = "unknown"
+    info["os"] = platform.platform()
+    info["python"] = platform.python_version()
+    try:
+        import django
+        import gunicorn
+        import rest_framework
+
+        info["django"] = django.get_version()
+        info["drf"] = rest_framework.VERSION
+        info["gunicorn"] = gunicorn.__version__
+    except ImportError:
+        pass
+    try:
+        info["postgresql"] = bench.server_version
+    except AttributeError:
+        info["postgresql"] = "unknown"
+    wrk = subprocess.run([bench.wrk, "-v"], capture_output=True, text=True)
+    info["wrk"] = (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else "wrk"
+    return info
+
+
+def _find(runs, scenario: str, connections: int, dispatch: str = "worker"):
+    return next(
+        (r for r in runs if r.scenario == scenario and r.connections == connections and r.dispatch == dispatch),
+        None,
+    )
+
+
+def _ratio(runs, run, floor_of: dict[str, str]) -> str:
+    floor_name = floor_of.get(run.scenario)
+    floor = _find(runs, floor_name, run.connections, run.dispatch) if floor_name else None
+    if not floor or not floor.rps:
+        return "—"
+    return f"{run.rps / floor.rps:.0%} of {floor_name}"
+
+
+def _codes(run) -> str:
+    other = run.other_non_2xx
+    return ", ".join(f"{c}: {n}" for c, n in other.items()) or "none"
+
+
+def _worst_lag(run) -> tuple[float | None, float | None]:
+    if not run.lag:
+        return None, None
+    p50 = max((v["p50_ms"] or 0) for v in run.lag.values())
+    p99 = max((v["p99_ms"] or 0) for v in run.lag.values())
+    return p50, p99
+
+
+def targets(bench) -> list[tuple[str, str, bool | None]]:
+    runs = bench.runs
+    out: list[tuple[str, str, bool | None]] = []
+    reserve = _find(runs, "reserve", TARGET_LEVEL)
+    floor = _find(runs, "floor_reserve", TARGET_LEVEL)
+    if reserve and floor:
+        share = reserve.rps / floor.rps if floor.rps else 0
+        out.append(("reserve ≥ 60% of floor_reserve rps at 32 clients", f"{share:.0%}", share >= 0.6))
+        p99 = reserve.latency_ms["p99"]
+        out.append(("reserve p99 < 250 ms at 32 clients", f"{p99} ms", p99 < 250))
+        out.append(("reserve: no 5xx at 32 clients", str(reserve.errors_5xx), reserve.errors_5xx == 0))
+        sock = reserve.socket_error_count
+        out.append(("reserve: no socket errors at 32 clients", str(sock), sock == 0))
+        _, p99 = _worst_lag(reserve)
+        out.append(("event lag p99 < 1 s at the reserve load", f"{p99} ms", p99 is not None and p99 < 1000))
+        out.append(
+            (
+                "backlog does not grow at the reserve load",
+                "grew" if reserve.backlog.get("grew") else "steady",
+                not reserve.backlog.get("grew"),
+            )
+        )
+    listing = _find(runs, "product_list", TARGET_LEVEL)
+    if listing:
+        p99 = listing.latency_ms["p99"]
+        out.append(("product list p99 < 50 ms at 32 clients", f"{p99} ms", p99 < 50))
+    return out
+
+
+def write(bench) -> None:
+    out: Path = bench.out
+    bench.server_version = getattr(bench, "db_version", "unknown")
+    info = machine(bench)
+    runs = bench.runs
+    data = {
+        "started": bench.started,
+        "finished": datetime.now().isoformat(timespec="seconds"),
+        "machine": info,
+        "args": {k: v for k, v in vars(bench.args).items()},
+        "seed": {k: (len(v) if isinstance(v, list) and k != "floor_items" else v) for k, v in bench.seed.items()},
+        "uptime": bench.uptime,
+        "runs": [dataclasses.asdict(r) for r in runs],
+        "targets": targets(bench),
+    }
+    (out / "results.json").write_text(json.dumps(data, indent=1, default=str, ensure_ascii=False))
+    if not bench.args.no_plot:
+        plot(bench, out / "plot.png")
+    (out / "report.md").write_text(markdown(bench, info))
+
+
+def markdown(bench, info: dict) -> str:
+    from bench.run import FLOOR_OF
+
+    args = bench.args
+    runs = bench.runs
+    lines = [
+        f"# Benchmark report — {bench.started}",
+        "",
+        "Command: `" + " ".join(bench.argv) + "`",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v} |" for k, v in info.items()]
+    lines += [
+        f"| load (uptime) before | {bench.uptime['before']} |",
+        f"| load (uptime) after | {bench.uptime['after']} |",
+        "",
+        "## Setup",
+        "",
+        f"- gunicorn `gunicorn.conf.py`, {args.workers} sync workers, 1 thread, worker recycling "
+        f"{'off' if not args.max_requests else args.max_requests}, access log to /dev/null, LOG_LEVEL=WARNING, "
+        "DEBUG off; the event worker (`manage.py events_worker`) as its own process; EVENTS_DISPATCH=worker "
+        "unless the dispatch column says inline.",
+        f"- PostgreSQL database `{args.db_name}` created for the run; {len(bench.seed.get('catalogue', []))} "
+        f"catalogue products + {len(bench.seed.get('pool', []))} more for the write paths, "
+        "each registered through `product.services.product_register_many` (one ProductRegistered event each); "
+        f"{len(bench.seed.get('buyers', []))} buyers with tokens.",
+        f"- Load: wrk over loopback, {args.wrk_threads} thread(s), {args.duration:g} s per scenario and level, "
+        f"levels {', '.join(map(str, args.levels))}; wrk shares the machine's cores with the server.",
+        "- Scenarios: `product_list` = `GET /api/products/?status=available&min_price&max_price&ordering=-created_at"
+        "&page_size=20` (anonymous); `product_search` = the same plus `search=`; `product_detail` = "
+        "`GET /api/products/{id}/`; `mypage` = `GET /api/mypage/` with a buyer's token; `reserve` = "
+        "`POST /api/reservations/` each on a distinct available product; `pay` = `POST /api/payments/{id}/pay/` "
+        "on unpaid payments; `cancel` = `POST /api/reservations/{id}/cancel/` on unpaid reservations.",
+        "- Floor (same server): `floor_ping` = DRF view, no auth, no DB; `floor_reserve` = DRF view with token auth, "
+        "one transaction with one conditional UPDATE and one INSERT. Reads are compared with `floor_ping`, "
+        "writes with `floor_reserve`.",
+        "",
+        "## Targets (at 32 clients)",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    for name, value, met in targets(bench):
+        lines.append(f"| {name} | {value} | {'yes' if met else 'NO'} |")
+    lines += [
+        "",
+        "## Results",
+        "",
+        "Latency in ms. `409` is contention (the product was already taken), reported apart from errors. "
+        "`other non-2xx` lists every other status by code. Socket errors are wrk's connect/read/write/timeout.",
+        "",
+        "| scenario | clients | dispatch | rps | ratio to floor | p50 | p95 | p99 | max | 2xx | 409 | other non-2xx "
+        "| socket errors | load before→after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        lat = r.latency_ms
+        wrapped = (
+            " (pool wrapped)"
+            if r.wraps
+            and r.scenario not in ("floor_ping", "product_list", "product_search", "product_detail", "mypage")
+            else ""
+        )
+        lines.append(
+            f"| {r.scenario}{wrapped} | {r.connections} | {r.dispatch} | {r.rps:.0f} | {_ratio(runs, r, FLOOR_OF)} "
+            f"| {lat['p50']} | {lat['p95']} | {lat['p99']} | {lat['max']} | {r.ok} | {r.conflicts} | {_codes(r)} "
+            f"| {r.socket_error_count} | {r.loadavg_before:.1f}→{r.loadavg_after:.1f} |"
+        )
+    lines += [
+        "",
+        "## Event lag and backlog (write scenarios)",
+        "",
+        "Lag = `market_delivery.completed_at - created_at` for the deliveries created during the run, per durable "
+        "subscriber (created_at is taken in the publishing transaction, just before its commit). Backlog = pending "
+        "deliveries sampled every second during the load; it *grew* when at the end of the load more than about one "
+        "second of deliveries was pending and the second half of the run held more than the first. Drain = seconds "
+        "after the load until nothing was pending.",
+        "",
+        "| scenario | clients | dispatch | subscriber | deliveries | lag p50 ms | lag p99 ms | lag max ms "
+        "| backlog max | backlog end | grew | drain s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        for sub, v in r.lag.items():
+            b = r.backlog
+            lines.append(
+                f"| {r.scenario} | {r.connections} | {r.dispatch} | {sub} | {v['deliveries']} | {v['p50_ms']} "
+                f"| {v['p99_ms']} | {v['max_ms']} | {b.get('max')} | {b.get('end')} "
+                f"| {'yes' if b.get('grew') else 'no'} | {b.get('drain_after_load_s')} |"
+            )
+    analysis = BENCH / "analysis.md"
+    if analysis.exists():
+        lines += ["", analysis.read_text().strip()]
+    lines += ["", "![throughput and p99 against concurrency](plot.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(bench, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [r for r in bench.runs if r.dispatch == "worker"]
+    names = list(dict.fromkeys(r.scenario for r in runs))
+    fig, (ax_rps, ax_p99) = plt.subplots(1, 2, figsize=(13, 5))
+    for name in names:
+        points = sorted((r.connections, r.rps, r.latency_ms["p99"]) for r in runs if r.scenario == name)
+        xs = [p[0] for p in points]
+        style = {"linestyle": "--", "linewidth": 2.2} if name.startswith("floor") else {"marker": "o"}
+        ax_rps.plot(xs, [p[1] for p in points], label=name, **style)
+        ax_p99.plot(xs, [p[2] for p in points], label=name, **style)
+    for ax, title, unit in ((ax_rps, "Throughput", "requests/s"), (ax_p99, "p99 latency", "ms")):
+        ax.set_title(title)
+        ax.set_xlabel("concurrent clients (wrk connections)")
+        ax.set_ylabel(unit)
+        ax.set_xscale("log")
+        ax.set_xticks(bench.args.levels)
+        ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.grid(True, alpha=0.3)
+    ax_p99.set_yscale("log")
+    ax_p99.axhline(250, color="red", alpha=0.3, linewidth=1)
+    ax_p99.axhline(50, color="orange", alpha=0.3, linewidth=1)
+    ax_rps.legend(fontsize=8)
+    fig.suptitle(f"junggo-market benchmark {bench.started} (dashed: the floor)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
