@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -166,6 +167,13 @@ def json_404(request, exception=None):
 
 
 def json_500(request):
+    # Called while Django handles the exception: a database outage met outside any view (a
+    # middleware loading or saving the session, say) is still a 503 the client may retry.
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        response = JsonResponse(database_unavailable_response(exc), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
 
 

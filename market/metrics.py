@@ -42,6 +42,8 @@ from market.errors import error_body
 logger = logging.getLogger(__name__)
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if MULTIPROCESS:  # samples are files there; wiping it at server start is the deployment's job
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # The registry the metrics below belong to. In multi-process mode the samples go to files and a
 # scrape builds a fresh registry from them (see ``scrape_registry``).

@@ -59,3 +59,22 @@ def test_an_unreachable_database_makes_it_not_ready(client, monkeypatch, caplog)
 def test_probes_need_no_credentials_but_a_known_host(client):
     assert client.get("/healthz", HTTP_HOST="localhost").status_code == 200
     assert client.get("/healthz", HTTP_HOST="evil.example").status_code == 400
+
+
+class SessionStoreDown:
+    """A middleware meeting the outage itself (as session loading would), outside any view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raise OperationalError("could not connect to server")
+
+
+def test_an_outage_met_in_a_middleware_is_a_503_json(client, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.ops.test_health.SessionStoreDown"]
+    client.raise_request_exception = False
+    response = client.get("/api/products/")
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    assert response["Retry-After"] == "5"
