@@ -224,3 +224,39 @@ def test_a_product_is_sold_at_most_once_under_a_storm_of_commands():
         product.refresh_from_db()
         paid = Payment.objects.filter(product_id=product.pk, status=Payment.Status.PAID)
         assert paid.count() == (1 if product.status == Product.Status.SOLD_OUT else 0)
+
+
+def test_reserving_a_product_locked_for_too_long_answers_try_again_shortly(settings):
+    """A buyer never queues behind a long lock: after RESERVATION_LOCK_TIMEOUT_MS they get a 503
+    "try again shortly", nothing is stored, and the product is reservable afterwards."""
+    from django.db import transaction
+
+    from market.errors import TryAgainShortly
+
+    settings.RESERVATION_LOCK_TIMEOUT_MS = 200
+    seller, buyer = make_users("race_lock", 2)
+    product = product_register(seller=seller, name="Sofa", price=90000)
+    locked, done = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                Product.objects.select_for_update().get(pk=product.pk)
+                locked.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        with pytest.raises(TryAgainShortly) as caught:
+            reservation_place(buyer=buyer, product_id=product.pk)
+        assert caught.value.code == "busy"
+    finally:
+        done.set()
+        holder.join(timeout=30)
+    assert not Reservation.objects.exists()
+    assert reservation_place(buyer=buyer, product_id=product.pk).status == Reservation.Status.RESERVED
+    assert_consistent()
