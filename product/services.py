@@ -84,11 +84,8 @@ def product_register_many(*, seller, listings: list[tuple[str, int, str]], batch
             for name, price, description in listings[start : start + batch_size]
         ]
         with transaction.atomic():
-            created = Product.objects.bulk_create(batch)
-            if any(p.pk is None for p in created):  # backends without RETURNING: read the ids back
-                created = list(Product.objects.filter(seller=seller).order_by("-id")[: len(batch)])[::-1]
-            for product in created:
-                product.seller = seller
+            # PostgreSQL and SQLite return the new ids (INSERT ... RETURNING).
+            for product in Product.objects.bulk_create(batch):
                 publish(_registered(product))
         made += len(batch)
     return made
