@@ -82,6 +82,7 @@ def test_opens_fails_fast_tries_once_and_closes_under_concurrent_load(flaky_site
     clock.advance(5)
     flaky_site.mode = "ok"
     flaky_site.gate = threading.Event()
+    flaky_site.entered.clear()  # it was set by the calls of step 1
     trial_thread = threading.Thread(target=lambda: results.append(Client().post("/flaky/reserve/")))
     results: list = []
     trial_thread.start()
