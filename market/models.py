@@ -63,7 +63,10 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [models.UniqueConstraint(fields=["event", "subscriber"], name="delivery_once_per_subscriber")]
         indexes = [
-            # The worker's claim: due pending deliveries in log order.
+            # The worker's claim walks pending deliveries in log order (ORDER BY id LIMIT n), so a
+            # backlog behind millions of done rows costs no more than the backlog itself.
+            models.Index(fields=["id"], name="delivery_pending_id_idx", condition=Q(status="pending")),
+            # Pending deliveries by due time (when many back off, the planner may prefer this one).
             models.Index(fields=["available_at", "id"], name="delivery_due_idx", condition=Q(status="pending")),
             # The ordering guard: "is an earlier delivery for this aggregate still pending?"
             models.Index(
