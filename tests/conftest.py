@@ -7,10 +7,22 @@ import itertools
 import pytest
 from rest_framework.test import APIClient
 
-from market import bus
+from market import bus, resilience
 from market.testing import Scenario
 
 _names = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state():
+    """Per-process state never leaks between tests: closed breakers, no rate-limit counter spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    resilience.configure()
+    yield
+    cache.clear()
+    resilience.configure()
 
 
 @pytest.fixture

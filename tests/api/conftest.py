@@ -7,7 +7,6 @@ import base64
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
 
 from payment.models import Payment
 from product.models import Product
@@ -34,14 +33,6 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["code"] == code, body
     return body
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """Rate-limit counters live in the cache; each test starts with none spent."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -35,16 +34,6 @@ def clock():
     resilience.configure(clock=fake)
     yield fake
     resilience.configure(clock=time.monotonic)
-
-
-@pytest.fixture(autouse=True)
-def fresh_state():
-    """Every test starts with closed breakers and no rate-limit counter spent."""
-    cache.clear()
-    resilience.configure()
-    yield
-    cache.clear()
-    resilience.configure()
 
 
 @pytest.fixture
