@@ -151,8 +151,12 @@ def markdown(bench, info: dict) -> str:
         "",
         f"- gunicorn `gunicorn.conf.py`, {args.workers} sync workers, 1 thread, worker recycling "
         f"{'off' if not args.max_requests else args.max_requests}, access log to /dev/null, LOG_LEVEL=WARNING, "
-        "DEBUG off; the event worker (`manage.py events_worker`) as its own process; EVENTS_DISPATCH=worker "
-        "unless the dispatch column says inline.",
+        f"DEBUG off; {args.event_workers} event worker process(es) (`manage.py events_worker`); "
+        "EVENTS_DISPATCH=worker unless the dispatch column says inline.",
+        f"- Seeding published {len(bench.seed.get('catalogue', [])) + len(bench.seed.get('pool', []))} "
+        "ProductRegistered "
+        f"events; their deliveries were drained before the load in {bench.seed_drain_seconds} s "
+        f"(seeding itself took {bench.seed.get('seconds')} s).",
         f"- PostgreSQL database `{args.db_name}` created for the run; {len(bench.seed.get('catalogue', []))} "
         f"catalogue products + {len(bench.seed.get('pool', []))} more for the write paths, "
         "each registered through `product.services.product_register_many` (one ProductRegistered event each); "
@@ -180,11 +184,13 @@ def markdown(bench, info: dict) -> str:
         "## Results",
         "",
         "Latency in ms. `409` is contention (the product was already taken), reported apart from errors. "
-        "`other non-2xx` lists every other status by code. Socket errors are wrk's connect/read/write/timeout.",
+        "`other non-2xx` lists every other status by code. Socket errors are wrk's connect/read/write/timeout. "
+        "`s` = seconds of load (pay and cancel runs are shortened when their pool of unpaid reservations is "
+        "small, so that every request acts on a fresh one).",
         "",
-        "| scenario | clients | dispatch | rps | ratio to floor | p50 | p95 | p99 | max | 2xx | 409 | other non-2xx "
-        "| socket errors | load before→after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | clients | dispatch | s | rps | ratio to floor | p50 | p95 | p99 | max | 2xx | 409 "
+        "| other non-2xx | socket errors | load before→after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         lat = r.latency_ms
@@ -195,7 +201,8 @@ def markdown(bench, info: dict) -> str:
             else ""
         )
         lines.append(
-            f"| {r.scenario}{wrapped} | {r.connections} | {r.dispatch} | {r.rps:.0f} | {_ratio(runs, r, FLOOR_OF)} "
+            f"| {r.scenario}{wrapped} | {r.connections} | {r.dispatch} | {r.duration:g} | {r.rps:.0f} "
+            f"| {_ratio(runs, r, FLOOR_OF)} "
             f"| {lat['p50']} | {lat['p95']} | {lat['p99']} | {lat['max']} | {r.ok} | {r.conflicts} | {_codes(r)} "
             f"| {r.socket_error_count} | {r.loadavg_before:.1f}→{r.loadavg_after:.1f} |"
         )
@@ -207,17 +214,19 @@ def markdown(bench, info: dict) -> str:
         "subscriber (created_at is taken in the publishing transaction, just before its commit). Backlog = pending "
         "deliveries sampled every second during the load; it *grew* when at the end of the load more than about one "
         "second of deliveries was pending and the second half of the run held more than the first. Drain = seconds "
-        "after the load until nothing was pending.",
+        "after the load until nothing was pending (None: still pending after --drain-timeout; lag percentiles then "
+        "cover only the completed deliveries, and the 'not done' column counts the rest).",
         "",
-        "| scenario | clients | dispatch | subscriber | deliveries | lag p50 ms | lag p99 ms | lag max ms "
-        "| backlog max | backlog end | grew | drain s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | clients | dispatch | subscriber | deliveries | not done at drain end | lag p50 ms | lag p99 ms "
+        "| lag max ms | backlog max | backlog end | grew | drain s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         for sub, v in r.lag.items():
             b = r.backlog
             lines.append(
-                f"| {r.scenario} | {r.connections} | {r.dispatch} | {sub} | {v['deliveries']} | {v['p50_ms']} "
+                f"| {r.scenario} | {r.connections} | {r.dispatch} | {sub} | {v['deliveries']} | {v['not_done']} "
+                f"| {v['p50_ms']} "
                 f"| {v['p99_ms']} | {v['max_ms']} | {b.get('max')} | {b.get('end')} "
                 f"| {'yes' if b.get('grew') else 'no'} | {b.get('drain_after_load_s')} |"
             )
