@@ -68,12 +68,13 @@ _filter_parameters = [
 
 class _RowListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination  # also tells the schema that the list is paginated
 
     def rows(self, request, filters: dict):
         raise NotImplementedError
 
     def get(self, request):
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(self.rows(request, _filters(request)), request, view=self)
         return paginator.get_paginated_response(RowOutput(page, many=True).data)
 

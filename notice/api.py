@@ -27,9 +27,10 @@ class NotificationListApi(APIView):
     """My KakaoTalk notifications (and console ones, for users without a phone)."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination  # also tells the schema that the list is paginated
 
     @extend_schema(responses={200: NotificationOutput(many=True)})
     def get(self, request):
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(notification_list_for(user_id=request.user.pk), request, view=self)
         return paginator.get_paginated_response(NotificationOutput(page, many=True).data)
