@@ -44,6 +44,16 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
 
 
+def on_starting(server):
+    # Multi-process metrics: start from an empty directory, or a previous run's counters would be summed in.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
 def child_exit(server, worker):
     # prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR set) must drop a dead worker's live gauges.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
