@@ -1,5 +1,5 @@
-"""API conventions shared by every context: pagination and the HAL collection shape of the
-reference's Spring Data REST routes."""
+"""API conventions shared by every context: ids in URLs, pagination and the HAL collection shape
+of the reference's Spring Data REST routes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.pagination import PageNumberPagination
+
+from market.db import MAX_ID
+from market.errors import NotFound
+
+
+def path_id(pk: int, noun: str) -> int:
+    """A URL's ``<int:pk>`` (any digits). Beyond any database id it is at once a 404, ``No such
+    {noun}.`` with the code ``{noun}_not_found``, before the input is even validated."""
+    if pk > MAX_ID:
+        raise NotFound(f"No such {noun}.", code=f"{noun}_not_found")
+    return pk
 
 
 class Pagination(PageNumberPagination):

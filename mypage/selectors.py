@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from market.db import MAX_ID
 from market.errors import NotFound
 from mypage.models import MyPageRow, TimelineEntry
 
 NEWEST_FIRST = ("-created_at", "-reservation_id")
-MAX_ID = 2**63 - 1
 
 
 def mypage_rows_for_buyer(

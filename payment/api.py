@@ -23,12 +23,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import hal_collection
-from market.errors import Conflict, NotFound
+from market.api import hal_collection, path_id
+from market.db import MAX_ID
+from market.errors import Conflict
 from payment import selectors, services
 from payment.models import Payment
-
-MAX_ID = 2**63 - 1  # a bigger id cannot exist; looking it up would overflow the database integer
 
 # The reference's payment codes: 01 unpaid, 02 paid. It had no "voided" state; we show it as 03.
 STATUS_TO_CODE = {
@@ -36,12 +35,6 @@ STATUS_TO_CODE = {
     Payment.Status.PAID: "02",
     Payment.Status.VOIDED: "03",
 }
-
-
-def _payment_id(pk: int) -> int:
-    if pk > MAX_ID:
-        raise NotFound("No such payment.", code="payment_not_found")
-    return pk
 
 
 def _validated(serializer_class: type[serializers.Serializer], data) -> dict:
@@ -127,7 +120,7 @@ class PaymentDetailApi(APIView):
 
     @extend_schema(operation_id="payments_retrieve", responses={200: PaymentOutput, **_errors(401, 404)})
     def get(self, request: Request, pk: int) -> Response:
-        payment = selectors.payment_get_for(user=request.user, payment_id=_payment_id(pk))
+        payment = selectors.payment_get_for(user=request.user, payment_id=path_id(pk, "payment"))
         return Response(PaymentOutput(payment).data)
 
 
@@ -144,7 +137,7 @@ class PaymentPayApi(APIView):
         responses={200: PaymentOutput, **_errors(401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, pk: int) -> Response:
-        payment = services.payment_pay(payment_id=_payment_id(pk), actor=request.user)
+        payment = services.payment_pay(payment_id=path_id(pk, "payment"), actor=request.user)
         return Response(PaymentOutput(payment).data)
 
 

@@ -5,22 +5,11 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from market.db import parse_id
 from market.errors import NotFound, ValidationFailed
 from payment.models import Payment
 
-MAX_ID = 2**63 - 1
 ROLES = ("buyer", "seller")
-
-
-def as_id(value: object) -> int | None:
-    """An id from the outside world, or None when it cannot name a row (404, never a 500)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= MAX_ID else None
 
 
 def payment_list_for(*, user, role: str | None = None) -> QuerySet[Payment]:
@@ -37,7 +26,7 @@ def payment_list_for(*, user, role: str | None = None) -> QuerySet[Payment]:
 
 
 def payment_get_for(*, user, payment_id: int) -> Payment:
-    payment_id = as_id(payment_id)
+    payment_id = parse_id(payment_id)
     payment = Payment.objects.filter(pk=payment_id).first() if payment_id is not None else None
     if payment is None or not (user.is_staff or payment.is_party(user)):
         raise NotFound("No such payment.", code="payment_not_found")
@@ -46,7 +35,7 @@ def payment_get_for(*, user, payment_id: int) -> Payment:
 
 def payment_for_reservation(*, user, reservation_id: int) -> Payment:
     """The payment of a reservation (the reference's ``PATCH /paid`` names both)."""
-    reservation_id = as_id(reservation_id)
+    reservation_id = parse_id(reservation_id)
     payment = Payment.objects.filter(reservation_id=reservation_id).first() if reservation_id is not None else None
     if payment is None or not (user.is_staff or payment.is_party(user)):
         raise NotFound("No such payment.", code="payment_not_found")

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from market import events
 from market.bus import publish
+from market.db import parse_id
 from market.errors import Forbidden, NotFound
 from payment.models import Payment
-from payment.selectors import as_id
 
 
 def payment_event(event_class: type[events._PaymentEvent], payment: Payment) -> events._PaymentEvent:
@@ -28,7 +28,7 @@ def payment_event(event_class: type[events._PaymentEvent], payment: Payment) -> 
 
 def payment_pay(*, payment_id: int, actor) -> Payment:
     with transaction.atomic():
-        pk = as_id(payment_id)
+        pk = parse_id(payment_id)
         payment = Payment.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
         if payment is None or actor is None:
             raise NotFound("No such payment.", code="payment_not_found")

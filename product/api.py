@@ -21,13 +21,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import hal_collection
-from market.errors import NotFound
+from market.api import hal_collection, path_id
+from market.db import MAX_ID
 from product import selectors, services
 from product.models import Product
 
 MAX_PRICE = 1_000_000_000
-MAX_ID = 2**63 - 1  # a bigger id cannot exist; looking it up would overflow the database integer
 
 # The reference's product status codes (Spring services): 01 available, 02 pending, soldOut.
 STATUS_TO_CODE = {
@@ -35,12 +34,6 @@ STATUS_TO_CODE = {
     Product.Status.PENDING: "02",
     Product.Status.SOLD_OUT: "soldOut",
 }
-
-
-def _product_id(pk: int) -> int:
-    if pk > MAX_ID:
-        raise NotFound("No such product.", code="product_not_found")
-    return pk
 
 
 class ProductError(serializers.Serializer):
@@ -159,7 +152,7 @@ class ProductDetailApi(APIView):
 
     @extend_schema(operation_id="products_retrieve", responses={200: ProductOutput, **_errors(404)})
     def get(self, request: Request, pk: int) -> Response:
-        product = selectors.product_get(product_id=_product_id(pk))
+        product = selectors.product_get(product_id=path_id(pk, "product"))
         return Response(ProductOutput(product).data)
 
     @extend_schema(
@@ -180,11 +173,11 @@ class ProductDetailApi(APIView):
 
     @extend_schema(operation_id="products_destroy", responses={204: None, **_errors(401, 403, 404, 409)})
     def delete(self, request: Request, pk: int) -> Response:
-        services.product_withdraw(product_id=_product_id(pk), actor=request.user)
+        services.product_withdraw(product_id=path_id(pk, "product"), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
-        product_id = _product_id(pk)
+        product_id = path_id(pk, "product")
         data = _validated(ProductUpdateInput, request.data, partial=partial)
         product = services.product_update(
             product_id=product_id,

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from market import events
 from market.bus import publish
+from market.db import parse_id
 from market.errors import Forbidden, NotFound, ValidationFailed
 from product.models import MAX_PRICE, Product
-from product.selectors import as_id
 
 NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
 
@@ -92,7 +92,7 @@ def product_register_many(*, seller, listings: list[tuple[str, int, str]], batch
 
 
 def _locked_own_product(product_id: int, actor) -> Product:
-    product_id = as_id(product_id)
+    product_id = parse_id(product_id)
     product = (
         Product.objects.select_for_update(of=("self",)).select_related("seller").filter(pk=product_id).first()
         if product_id is not None

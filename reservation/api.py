@@ -22,12 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import hal_collection
-from market.errors import NotFound
+from market.api import hal_collection, path_id
+from market.db import MAX_ID
 from reservation import selectors, services
 from reservation.models import Reservation
-
-MAX_ID = 2**63 - 1  # a bigger id cannot exist; looking it up would overflow the database integer
 
 # The reference's reservation codes: 01 reserved, 02 cancelled. It had no "completed" (paid)
 # state; we show it as 03.
@@ -36,12 +34,6 @@ STATUS_TO_CODE = {
     Reservation.Status.CANCELLED: "02",
     Reservation.Status.COMPLETED: "03",
 }
-
-
-def _reservation_id(pk: int) -> int:
-    if pk > MAX_ID:
-        raise NotFound("No such reservation.", code="reservation_not_found")
-    return pk
 
 
 def _validated(serializer_class: type[serializers.Serializer], data) -> dict:
@@ -147,7 +139,7 @@ class ReservationDetailApi(APIView):
 
     @extend_schema(operation_id="reservations_retrieve", responses={200: ReservationOutput, **_errors(401, 404)})
     def get(self, request: Request, pk: int) -> Response:
-        reservation = selectors.reservation_get_for(user=request.user, reservation_id=_reservation_id(pk))
+        reservation = selectors.reservation_get_for(user=request.user, reservation_id=path_id(pk, "reservation"))
         return Response(ReservationOutput(reservation).data)
 
 
@@ -164,7 +156,7 @@ class ReservationCancelApi(APIView):
         responses={200: ReservationOutput, **_errors(401, 403, 404, 409, 429, 503)},
     )
     def post(self, request: Request, pk: int) -> Response:
-        reservation = services.reservation_cancel(reservation_id=_reservation_id(pk), actor=request.user)
+        reservation = services.reservation_cancel(reservation_id=path_id(pk, "reservation"), actor=request.user)
         return Response(ReservationOutput(reservation).data)
 
 

@@ -5,22 +5,11 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from market.db import parse_id
 from market.errors import NotFound, ValidationFailed
 from reservation.models import Reservation
 
-MAX_ID = 2**63 - 1
 ROLES = ("buyer", "seller")
-
-
-def as_id(value: object) -> int | None:
-    """An id from the outside world, or None when it cannot name a row (404, never a 500)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= MAX_ID else None
 
 
 def reservation_list_for(*, user, role: str | None = None) -> QuerySet[Reservation]:
@@ -37,7 +26,7 @@ def reservation_list_for(*, user, role: str | None = None) -> QuerySet[Reservati
 
 
 def reservation_get_for(*, user, reservation_id: int) -> Reservation:
-    reservation_id = as_id(reservation_id)
+    reservation_id = parse_id(reservation_id)
     reservation = (
         Reservation.objects.select_related("buyer").filter(pk=reservation_id).first()
         if reservation_id is not None

@@ -13,10 +13,9 @@ from django.db import IntegrityError, OperationalError, transaction
 
 from market import events
 from market.bus import publish
-from market.db import set_local_timeouts
+from market.db import parse_id, set_local_timeouts
 from market.errors import Conflict, Forbidden, NotFound, TryAgainShortly
 from reservation.models import Reservation
-from reservation.selectors import as_id
 
 # PostgreSQL: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
 _TIMEOUT_SQLSTATES = {"55P03", "57014"}
@@ -27,7 +26,7 @@ def _is_timeout(exc: OperationalError) -> bool:
 
 
 def reservation_place(*, buyer, product_id: int) -> Reservation:
-    product_pk = as_id(product_id)
+    product_pk = parse_id(product_id)
     if product_pk is None:
         raise NotFound("No such product.", code="product_not_found")
     try:
@@ -60,7 +59,7 @@ def reservation_place(*, buyer, product_id: int) -> Reservation:
 
 def reservation_cancel(*, reservation_id: int, actor) -> Reservation:
     with transaction.atomic():
-        pk = as_id(reservation_id)
+        pk = parse_id(reservation_id)
         reservation = (
             Reservation.objects.select_for_update(of=("self",)).select_related("buyer").filter(pk=pk).first()
             if pk is not None
