@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 
 from market.db import MAX_ID
@@ -18,6 +19,13 @@ def path_id(pk: int, noun: str) -> int:
     if pk > MAX_ID:
         raise NotFound(f"No such {noun}.", code=f"{noun}_not_found")
     return pk
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any, *, partial: bool = False) -> dict:
+    """``data`` checked by ``serializer_class``; invalid input raises DRF's ValidationError (a 400)."""
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class Pagination(PageNumberPagination):

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import hal_collection, path_id
+from market.api import hal_collection, path_id, validated
 from market.db import MAX_ID
 from market.errors import Conflict
 from payment import selectors, services
@@ -35,12 +35,6 @@ STATUS_TO_CODE = {
     Payment.Status.PAID: "02",
     Payment.Status.VOIDED: "03",
 }
-
-
-def _validated(serializer_class: type[serializers.Serializer], data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class PaymentError(serializers.Serializer):
@@ -104,7 +98,7 @@ class PaymentListApi(GenericAPIView):
         responses={200: PaymentOutput(many=True), **_errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
-        wanted = _validated(PaymentListFilter, request.query_params)
+        wanted = validated(PaymentListFilter, request.query_params)
         queryset = selectors.payment_list_for(user=request.user, role=wanted.get("role"))
         if "status" in wanted:
             queryset = queryset.filter(status=wanted["status"])
@@ -203,7 +197,7 @@ HAL_PAGE_PARAMETERS = [
 
 def hal_page(request: Request, name: str, queryset: QuerySet, output: type[serializers.Serializer]) -> dict:
     """One page of ``queryset`` in Spring Data REST's shape: _embedded, _links and page."""
-    paging = _validated(HalPageInput, request.query_params)
+    paging = validated(HalPageInput, request.query_params)
     number, size = paging["page"], paging["size"]
     total = queryset.count()
     items = output(queryset[number * size : (number + 1) * size], many=True).data
@@ -242,7 +236,7 @@ class HalPaidApi(APIView):
         responses={200: HalPaymentOutput, **_errors(400, 401, 403, 404, 409, 415, 429)},
     )
     def patch(self, request: Request) -> Response:
-        data = _validated(HalPaidInput, request.data)
+        data = validated(HalPaidInput, request.data)
         if "id" in data:
             payment_id = data["id"]
             if "reservationId" in data:

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import hal_collection, path_id
+from market.api import hal_collection, path_id, validated
 from market.db import MAX_ID
 from product import selectors, services
 from product.models import Product
@@ -136,7 +136,7 @@ class ProductListApi(GenericAPIView):
         responses={201: ProductOutput, **_errors(400, 401, 415, 429)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(ProductCreateInput, request.data)
+        data = validated(ProductCreateInput, request.data)
         product = services.product_register(
             seller=request.user, name=data["name"], price=data["price"], description=data["description"]
         )
@@ -178,7 +178,7 @@ class ProductDetailApi(APIView):
 
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
         product_id = path_id(pk, "product")
-        data = _validated(ProductUpdateInput, request.data, partial=partial)
+        data = validated(ProductUpdateInput, request.data, partial=partial)
         product = services.product_update(
             product_id=product_id,
             actor=request.user,
@@ -187,12 +187,6 @@ class ProductDetailApi(APIView):
             price=data.get("price"),
         )
         return Response(ProductOutput(product).data)
-
-
-def _validated(serializer_class: type[serializers.Serializer], data, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # --- the reference's routes (Spring Data REST shape) ------------------------------------------------
@@ -245,7 +239,7 @@ HAL_PAGE_PARAMETERS = [
 
 def hal_page(request: Request, name: str, queryset: QuerySet, output: type[serializers.Serializer]) -> dict:
     """One page of ``queryset`` in Spring Data REST's shape: _embedded, _links and page."""
-    paging = _validated(HalPageInput, request.query_params)
+    paging = validated(HalPageInput, request.query_params)
     number, size = paging["page"], paging["size"]
     total = queryset.count()
     items = output(queryset[number * size : (number + 1) * size], many=True).data
@@ -284,7 +278,7 @@ class HalProductRegisterApi(APIView):
         responses={201: HalProductOutput, **_errors(400, 401, 415, 429)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(HalProductInput, request.data)
+        data = validated(HalProductInput, request.data)
         product = services.product_register(
             seller=request.user, name=data["productName"], price=data["price"], description=data["description"]
         )

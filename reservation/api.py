@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import hal_collection, path_id
+from market.api import hal_collection, path_id, validated
 from market.db import MAX_ID
 from reservation import selectors, services
 from reservation.models import Reservation
@@ -34,12 +34,6 @@ STATUS_TO_CODE = {
     Reservation.Status.CANCELLED: "02",
     Reservation.Status.COMPLETED: "03",
 }
-
-
-def _validated(serializer_class: type[serializers.Serializer], data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class ReservationError(serializers.Serializer):
@@ -113,7 +107,7 @@ class ReservationListApi(GenericAPIView):
         responses={200: ReservationOutput(many=True), **_errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
-        wanted = _validated(ReservationListFilter, request.query_params)
+        wanted = validated(ReservationListFilter, request.query_params)
         queryset = selectors.reservation_list_for(user=request.user, role=wanted.get("role"))
         if "status" in wanted:
             queryset = queryset.filter(status=wanted["status"])
@@ -126,7 +120,7 @@ class ReservationListApi(GenericAPIView):
         responses={201: ReservationOutput, **_errors(400, 401, 404, 409, 415, 429, 503)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(ReservationCreateInput, request.data)
+        data = validated(ReservationCreateInput, request.data)
         reservation = services.reservation_place(buyer=request.user, product_id=data["product_id"])
         return Response(ReservationOutput(reservation).data, status=status.HTTP_201_CREATED)
 
@@ -221,7 +215,7 @@ HAL_PAGE_PARAMETERS = [
 
 def hal_page(request: Request, name: str, queryset: QuerySet, output: type[serializers.Serializer]) -> dict:
     """One page of ``queryset`` in Spring Data REST's shape: _embedded, _links and page."""
-    paging = _validated(HalPageInput, request.query_params)
+    paging = validated(HalPageInput, request.query_params)
     number, size = paging["page"], paging["size"]
     total = queryset.count()
     items = output(queryset[number * size : (number + 1) * size], many=True).data
@@ -260,7 +254,7 @@ class HalReservationPlaceApi(APIView):
         responses={201: HalReservationOutput, **_errors(400, 401, 404, 409, 415, 429, 503)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(HalReservationInput, request.data)
+        data = validated(HalReservationInput, request.data)
         reservation = services.reservation_place(buyer=request.user, product_id=data["productId"])
         return Response(HalReservationOutput(reservation).data, status=status.HTTP_201_CREATED)
 
@@ -294,6 +288,6 @@ class HalReservationUpdateApi(APIView):
         responses={200: HalReservationOutput, **_errors(400, 401, 403, 404, 409, 415, 429, 503)},
     )
     def patch(self, request: Request) -> Response:
-        data = _validated(HalReservationUpdateInput, request.data)
+        data = validated(HalReservationUpdateInput, request.data)
         reservation = services.reservation_cancel(reservation_id=data["id"], actor=request.user)
         return Response(HalReservationOutput(reservation).data)
