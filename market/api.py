@@ -1,13 +1,17 @@
-"""API conventions shared by every context: ids in URLs, pagination and the HAL collection shape
-of the reference's Spring Data REST routes."""
+"""API conventions shared by every context: ids in URLs, input validation, pagination, and the
+paged HAL collections of the reference's Spring Data REST routes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 
 from market.db import MAX_ID
 from market.errors import NotFound
@@ -37,3 +41,55 @@ class Pagination(PageNumberPagination):
 def hal_collection(name: str, items: Iterable[dict[str, Any]], self_href: str) -> dict[str, Any]:
     """``{"_embedded": {name: [...]}, "_links": {"self": {"href": ...}}}`` as Spring Data REST did."""
     return {"_embedded": {name: list(items)}, "_links": {"self": {"href": self_href}}}
+
+
+# --- the reference's routes: Spring Data REST's paged collections ------------------------------------
+#
+# GET /products, /reservations, /payments and /myPages page with a 0-based ?page= and a ?size= and
+# answer {"_embedded": {name: [...]}, "_links": {...}, "page": {...}}.
+
+
+class HalPageInput(serializers.Serializer):
+    page = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
+    size = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
+
+
+HAL_PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number (Spring Data REST)."),
+    OpenApiParameter("size", OpenApiTypes.INT, description="Page size, 1 to 100 (default 20)."),
+]
+
+
+def hal_page(request: Request, name: str, queryset: QuerySet, output: type[serializers.Serializer]) -> dict:
+    """One page of ``queryset`` in Spring Data REST's shape: _embedded, _links and page."""
+    paging = validated(HalPageInput, request.query_params)
+    number, size = paging["page"], paging["size"]
+    total = queryset.count()
+    items = output(queryset[number * size : (number + 1) * size], many=True).data
+    body = hal_collection(name, items, request.build_absolute_uri())
+    info = hal_page_info(number=number, size=size, total=total)
+    total_pages = info["totalPages"]
+    base = request.build_absolute_uri(request.path)
+    if number + 1 < total_pages:
+        body["_links"]["next"] = {"href": f"{base}?page={number + 1}&size={size}"}
+    if number > 0:
+        body["_links"]["prev"] = {"href": f"{base}?page={min(number - 1, max(total_pages - 1, 0))}&size={size}"}
+    body["page"] = info
+    return body
+
+
+def hal_page_info(*, number: int, size: int, total: int) -> dict[str, int]:
+    """Spring Data REST's ``page`` block."""
+    return {"size": size, "totalElements": total, "totalPages": (total + size - 1) // size, "number": number}
+
+
+def hal_collection_schema(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of ``hal_page(request, name, ...)``'s body, as components ``Hal<Name>Collection``."""
+    return inline_serializer(
+        f"Hal{name.capitalize()}Collection",
+        {
+            "_embedded": inline_serializer(f"Hal{name.capitalize()}Embedded", {name: item(many=True)}),
+            "_links": serializers.DictField(),
+            "page": serializers.DictField(),
+        },
+    )

@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import Pagination, hal_collection
+from market.api import HAL_PAGE_PARAMETERS, HalPageInput, Pagination, hal_collection, hal_page_info
 from market.errors import ValidationFailed
 from mypage import selectors
 from mypage.models import MyPageRow, PaymentStatus, ReservationStatus
@@ -127,11 +127,6 @@ def _hal_item(row: MyPageRow, base: str) -> dict:
     }
 
 
-class HalPageInput(serializers.Serializer):
-    page = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
-    size = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
-
-
 class MyPagesHalApi(APIView):
     """The reference route ``GET /myPages``: my rows as a buyer, newest first, in its HAL shape
     and codes (product 01 available / 02 pending / soldOut; reservation 01 reserved /
@@ -141,10 +136,7 @@ class MyPagesHalApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, description="0-based page number."),
-            OpenApiParameter("size", int, description="Page size, 1 to 100 (default 20)."),
-        ],
+        parameters=HAL_PAGE_PARAMETERS,
         responses={200: dict},
     )
     def get(self, request):
@@ -157,10 +149,5 @@ class MyPagesHalApi(APIView):
         base = request.build_absolute_uri("/myPages")
         items = (_hal_item(r, base) for r in rows[number * size : (number + 1) * size])
         body = hal_collection("myPages", items, request.build_absolute_uri())
-        body["page"] = {
-            "size": size,
-            "totalElements": total,
-            "totalPages": (total + size - 1) // size,
-            "number": number,
-        }
+        body["page"] = hal_page_info(number=number, size=size, total=total)
         return Response(body)

@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -23,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import hal_collection, path_id, validated
+from market.api import HAL_PAGE_PARAMETERS, hal_collection_schema, hal_page, path_id, validated
 from market.db import MAX_ID
 from market.errors import Conflict
 from payment import selectors, services
@@ -182,45 +181,6 @@ class HalPaidInput(serializers.Serializer):
         if "id" not in attrs and "reservationId" not in attrs:
             raise serializers.ValidationError({"id": ["Give the payment's id (or its reservationId)."]})
         return attrs
-
-
-class HalPageInput(serializers.Serializer):
-    page = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
-    size = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
-
-
-HAL_PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number (Spring Data REST)."),
-    OpenApiParameter("size", OpenApiTypes.INT, description="Page size, 1 to 100 (default 20)."),
-]
-
-
-def hal_page(request: Request, name: str, queryset: QuerySet, output: type[serializers.Serializer]) -> dict:
-    """One page of ``queryset`` in Spring Data REST's shape: _embedded, _links and page."""
-    paging = validated(HalPageInput, request.query_params)
-    number, size = paging["page"], paging["size"]
-    total = queryset.count()
-    items = output(queryset[number * size : (number + 1) * size], many=True).data
-    body = hal_collection(name, items, request.build_absolute_uri())
-    total_pages = (total + size - 1) // size
-    base = request.build_absolute_uri(request.path)
-    if number + 1 < total_pages:
-        body["_links"]["next"] = {"href": f"{base}?page={number + 1}&size={size}"}
-    if number > 0:
-        body["_links"]["prev"] = {"href": f"{base}?page={min(number - 1, max(total_pages - 1, 0))}&size={size}"}
-    body["page"] = {"size": size, "totalElements": total, "totalPages": total_pages, "number": number}
-    return body
-
-
-def hal_collection_schema(name: str, item: type[serializers.Serializer]):
-    return inline_serializer(
-        f"Hal{name.capitalize()}Collection",
-        {
-            "_embedded": inline_serializer(f"Hal{name.capitalize()}Embedded", {name: item(many=True)}),
-            "_links": serializers.DictField(),
-            "page": serializers.DictField(),
-        },
-    )
 
 
 @extend_schema(tags=["reference routes"])
