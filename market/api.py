@@ -1,20 +1,21 @@
-"""API conventions shared by every context: ids in URLs, input validation, pagination, and the
-paged HAL collections of the reference's Spring Data REST routes."""
+"""API conventions shared by every context: ids in URLs, input validation, documented errors,
+pagination, and the paged HAL collections of the reference's Spring Data REST routes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
 from market.db import MAX_ID
 from market.errors import NotFound
+from market.schema import ERROR_REF
 
 
 def path_id(pk: int, noun: str) -> int:
@@ -30,6 +31,24 @@ def validated(serializer_class: type[serializers.Serializer], data: Any, *, part
     serializer = serializer_class(data=data, partial=partial)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class ErrorResponses:
+    """The errors a context's operations document, built once from the context's descriptions::
+
+        _errors = ErrorResponses({404: "No such payment (code payment_not_found).", ...})
+        @extend_schema(responses={200: PaymentOutput, **_errors(401, 404)})
+
+    Each is the shared ``{"code", "message", "details"}`` body, the ``Error`` component that
+    market.schema declares. 401, 415 and 429 read the same everywhere and need not be described."""
+
+    COMMON = {401: "Not signed in.", 415: "Unsupported media type.", 429: "Too many requests."}
+
+    def __init__(self, described: Mapping[int, str]) -> None:
+        self.described = {**self.COMMON, **described}
+
+    def __call__(self, *codes: int) -> dict[int, OpenApiResponse]:
+        return {code: OpenApiResponse({"$ref": ERROR_REF}, description=self.described[code]) for code in codes}
 
 
 class Pagination(PageNumberPagination):

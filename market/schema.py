@@ -3,12 +3,15 @@
 Every operation can answer with the shared error body ``{"code", "message", "details"}``: bad
 input (400), authentication (401) and permission (403) failures, unknown ids (404), state clashes
 (409), rate limits (429) and overload or a database outage (503). Views document their success
-responses; this hook documents the errors once, so clients (and the schema fuzz test) know them.
+responses (and, through ``market.api.ErrorResponses``, the errors they expect, with their own
+descriptions but this same body); this hook documents the rest once, so clients (and the schema
+fuzz test) know them all.
 """
 
 from __future__ import annotations
 
 ERROR_COMPONENT = "Error"
+ERROR_REF = f"#/components/schemas/{ERROR_COMPONENT}"
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -36,7 +39,7 @@ _HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tr
 def add_error_responses(result: dict, generator, request, public) -> dict:
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault(ERROR_COMPONENT, ERROR_SCHEMA)
-    ref = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
+    ref = {"$ref": ERROR_REF}
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             if method not in _HTTP_METHODS:

@@ -11,7 +11,6 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
 )
@@ -22,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import HAL_PAGE_PARAMETERS, hal_collection_schema, hal_page, path_id, validated
+from market.api import HAL_PAGE_PARAMETERS, ErrorResponses, hal_collection_schema, hal_page, path_id, validated
 from market.db import MAX_ID
 from market.errors import Conflict
 from payment import selectors, services
@@ -36,25 +35,14 @@ STATUS_TO_CODE = {
 }
 
 
-class PaymentError(serializers.Serializer):
-    """Every error: a stable machine-readable code, a human message, and optional details."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField(required=False)
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    described = {
+_errors = ErrorResponses(
+    {
         400: "Invalid input (details per field), malformed JSON or an unsupported status value.",
-        401: "Not signed in.",
         403: "Only the buyer may pay (code not_buyer).",
         404: "No such payment, or not yours (code payment_not_found).",
         409: "State conflict: payment_voided, already_paid, reservation_mismatch.",
-        415: "Unsupported media type.",
-        429: "Too many requests.",
     }
-    return {code: OpenApiResponse(PaymentError, description=described[code]) for code in codes}
+)
 
 
 # --- /api/payments/ -----------------------------------------------------------------------------------

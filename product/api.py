@@ -8,7 +8,6 @@ import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
 )
@@ -19,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import HAL_PAGE_PARAMETERS, hal_collection_schema, hal_page, path_id, validated
+from market.api import HAL_PAGE_PARAMETERS, ErrorResponses, hal_collection_schema, hal_page, path_id, validated
 from market.db import MAX_ID
 from product import selectors, services
 from product.models import Product
@@ -34,25 +33,14 @@ STATUS_TO_CODE = {
 }
 
 
-class ProductError(serializers.Serializer):
-    """Every error: a stable machine-readable code, a human message, and optional details."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField(required=False)
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    described = {
+_errors = ErrorResponses(
+    {
         400: "Invalid input (details per field), malformed JSON or an unsupported content type.",
-        401: "Not signed in.",
         403: "Not the seller of this product (code not_seller).",
         404: "No such product (code product_not_found).",
         409: "The product is no longer available, so it cannot be edited or deleted (product_not_editable).",
-        415: "Unsupported media type.",
-        429: "Too many requests.",
     }
-    return {code: OpenApiResponse(ProductError, description=described[code]) for code in codes}
+)
 
 
 # --- /api/products/ -------------------------------------------------------------------------------
