@@ -1,5 +1,5 @@
 """API conventions shared by every context: ids in URLs, input validation, documented errors,
-pagination, and the paged HAL collections of the reference's Spring Data REST routes."""
+pagination, and the paged HAL collections and status codes of the reference's Spring Data REST routes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -62,10 +62,30 @@ def hal_collection(name: str, items: Iterable[dict[str, Any]], self_href: str) -
     return {"_embedded": {name: list(items)}, "_links": {"self": {"href": self_href}}}
 
 
-# --- the reference's routes: Spring Data REST's paged collections ------------------------------------
+# --- the reference's routes: status codes and Spring Data REST's paged collections --------------------
 #
-# GET /products, /reservations, /payments and /myPages page with a 0-based ?page= and a ?size= and
-# answer {"_embedded": {name: [...]}, "_links": {...}, "page": {...}}.
+# The reference names states by short codes ("01", "02", "soldOut"). GET /products, /reservations,
+# /payments and /myPages page with a 0-based ?page= and a ?size= and answer
+# {"_embedded": {name: [...]}, "_links": {...}, "page": {...}}.
+
+
+# The schema shows these codes as plain strings (their values are listed in help_text): the same
+# short codes ("01", "02") mean different things per resource, which enum components cannot name.
+@extend_schema_field(OpenApiTypes.STR)
+class StatusCodeInput(serializers.ChoiceField):
+    """A reference status code accepted on input."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class StatusCodeField(serializers.Field):
+    """A status shown as the reference's code: ``StatusCodeField({"available": "01", ...})``."""
+
+    def __init__(self, codes: Mapping[str, str], **kwargs: Any) -> None:
+        self.codes = codes
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: str) -> str:
+        return self.codes[value]
 
 
 class HalPageInput(serializers.Serializer):

@@ -8,12 +8,7 @@ other context: it works while the product and reservation modules are paused or 
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_field,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -21,7 +16,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import HAL_PAGE_PARAMETERS, ErrorResponses, hal_collection_schema, hal_page, path_id, validated
+from market.api import (
+    HAL_PAGE_PARAMETERS,
+    ErrorResponses,
+    StatusCodeField,
+    StatusCodeInput,
+    hal_collection_schema,
+    hal_page,
+    path_id,
+    validated,
+)
 from market.db import MAX_ID
 from market.errors import Conflict
 from payment import selectors, services
@@ -131,24 +135,11 @@ class PaymentPayApi(APIView):
 # stored payment's is a 409 (reservation_mismatch): the client's picture of the payment is wrong.
 
 
-# The schema shows these codes as plain strings (their values are listed in help_text): the same
-# short codes ("01", "02") mean different things per resource, which enum components cannot name.
-@extend_schema_field(OpenApiTypes.STR)
-class StatusCodeInput(serializers.ChoiceField):
-    """A reference status code accepted on input."""
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class PaymentStatusCodeField(serializers.Field):
-    def to_representation(self, value: str) -> str:
-        return STATUS_TO_CODE[value]
-
-
 class HalPaymentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     reservationId = serializers.IntegerField(source="reservation_id")  # the reference's field names
     productId = serializers.IntegerField(source="product_id")
-    paymentStatus = PaymentStatusCodeField(source="status", help_text="01 unpaid, 02 paid, 03 voided.")
+    paymentStatus = StatusCodeField(STATUS_TO_CODE, source="status", help_text="01 unpaid, 02 paid, 03 voided.")
     amount = serializers.IntegerField()
     buyerId = serializers.IntegerField(source="buyer_id")
     sellerId = serializers.IntegerField(source="seller_id")

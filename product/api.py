@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    extend_schema,
-    extend_schema_field,
-)
+from drf_spectacular.utils import extend_schema
 from rest_framework import filters, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
@@ -18,7 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import HAL_PAGE_PARAMETERS, ErrorResponses, hal_collection_schema, hal_page, path_id, validated
+from market.api import (
+    HAL_PAGE_PARAMETERS,
+    ErrorResponses,
+    StatusCodeField,
+    StatusCodeInput,
+    hal_collection_schema,
+    hal_page,
+    path_id,
+    validated,
+)
 from market.db import MAX_ID
 from product import selectors, services
 from product.models import Product
@@ -182,23 +187,10 @@ class ProductDetailApi(APIView):
 # with Spring's 0-based ?page= and ?size= and its "page" block.
 
 
-# The schema shows these codes as plain strings (their values are listed in help_text): the same
-# short codes ("01", "02") mean different things per resource, which enum components cannot name.
-@extend_schema_field(OpenApiTypes.STR)
-class StatusCodeInput(serializers.ChoiceField):
-    """A reference status code accepted on input."""
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class ProductStatusCodeField(serializers.Field):
-    def to_representation(self, value: str) -> str:
-        return STATUS_TO_CODE[value]
-
-
 class HalProductOutput(serializers.Serializer):
     id = serializers.IntegerField()
     productName = serializers.CharField(source="name")  # the reference's field names
-    productStatus = ProductStatusCodeField(source="status", help_text="01 available, 02 pending, soldOut.")
+    productStatus = StatusCodeField(STATUS_TO_CODE, source="status", help_text="01 available, 02 pending, soldOut.")
     description = serializers.CharField()
     price = serializers.IntegerField()
     sellerId = serializers.IntegerField(source="seller_id")

@@ -7,12 +7,7 @@ reservation answers 404 (the selectors and services decide), so ids don't leak."
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_field,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -20,7 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import HAL_PAGE_PARAMETERS, ErrorResponses, hal_collection_schema, hal_page, path_id, validated
+from market.api import (
+    HAL_PAGE_PARAMETERS,
+    ErrorResponses,
+    StatusCodeField,
+    StatusCodeInput,
+    hal_collection_schema,
+    hal_page,
+    path_id,
+    validated,
+)
 from market.db import MAX_ID
 from reservation import selectors, services
 from reservation.models import Reservation
@@ -149,24 +153,11 @@ class ReservationCancelApi(APIView):
 # reservation says which product it holds.
 
 
-# The schema shows these codes as plain strings (their values are listed in help_text): the same
-# short codes ("01", "02") mean different things per resource, which enum components cannot name.
-@extend_schema_field(OpenApiTypes.STR)
-class StatusCodeInput(serializers.ChoiceField):
-    """A reference status code accepted on input."""
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class ReservationStatusCodeField(serializers.Field):
-    def to_representation(self, value: str) -> str:
-        return STATUS_TO_CODE[value]
-
-
 class HalReservationOutput(serializers.Serializer):
     id = serializers.IntegerField()
     productId = serializers.IntegerField(source="product_id")  # the reference's field names
-    reservationStatus = ReservationStatusCodeField(
-        source="status", help_text="01 reserved, 02 cancelled, 03 completed (paid)."
+    reservationStatus = StatusCodeField(
+        STATUS_TO_CODE, source="status", help_text="01 reserved, 02 cancelled, 03 completed (paid)."
     )
     productName = serializers.CharField(source="product_name")
     price = serializers.IntegerField()
