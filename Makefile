@@ -25,8 +25,8 @@ run: install
 	$(PY) manage.py seed_products
 	@echo "Serving http://$(HOST):$(PORT)/api/  (docs: /api/docs/, admin: /admin/). Ctrl-C stops the web server and the worker."
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py events_worker & \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	LOG_FORMAT=$${LOG_FORMAT:-text} $(PY) manage.py events_worker & \
+	LOG_FORMAT=$${LOG_FORMAT:-text} $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: install and run the whole suite (SQLite; PostgreSQL-only tests are skipped with a reason).
 test: install

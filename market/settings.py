@@ -256,6 +256,7 @@ LOGGING = {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(event_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,  # Korean messages stay readable in the logs
         },
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s evt=%(event_id)s] %(message)s"},
     },
