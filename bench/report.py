@@ -118,6 +118,8 @@ def write(bench) -> None:
         "args": {k: v for k, v in vars(bench.args).items()},
         "seed": {k: (len(v) if isinstance(v, list) and k != "floor_items" else v) for k, v in bench.seed.items()},
         "uptime": bench.uptime,
+        "argv": bench.argv,
+        "seed_drain_seconds": bench.seed_drain_seconds,
         "runs": [dataclasses.asdict(r) for r in runs],
         "targets": targets(bench),
     }
@@ -268,3 +270,38 @@ def plot(bench, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def rerender(folder: Path) -> None:
+    """Write report.md (and plot.png) again from results.json, e.g. after editing bench/analysis.md."""
+    import argparse
+    from types import SimpleNamespace
+
+    from bench.run import Run
+
+    data = json.loads((folder / "results.json").read_text())
+    runs = []
+    for raw in data["runs"]:
+        run = Run(scenario=raw["scenario"], connections=raw["connections"], dispatch=raw["dispatch"])
+        for key, value in raw.items():
+            setattr(run, key, value)
+        runs.append(run)
+    seed = data["seed"]
+    bench = SimpleNamespace(
+        runs=runs,
+        args=argparse.Namespace(**data["args"]),
+        seed={k: (list(range(v)) if k in ("catalogue", "pool", "buyers") else v) for k, v in seed.items()},
+        seed_drain_seconds=data.get("seed_drain_seconds"),
+        started=data["started"],
+        argv=data.get("argv", ["bench/run.py"]),
+        uptime=data["uptime"],
+    )
+    (folder / "report.md").write_text(markdown(bench, data["machine"]))
+    if not bench.args.no_plot:
+        plot(bench, folder / "plot.png")
+
+
+if __name__ == "__main__":
+    import sys
+
+    rerender(Path(sys.argv[1]))

@@ -133,6 +133,7 @@ class Server:
     def __init__(self, env: dict[str, str], port: int, workers: int, logdir: Path, event_workers: int = 1) -> None:
         self.env, self.port, self.workers, self.logdir = env, port, workers, logdir
         self.event_workers = event_workers
+        self.worker_env: dict[str, str] = {}
         self.procs: list[subprocess.Popen] = []
         self.base = f"http://127.0.0.1:{port}"
 
@@ -153,8 +154,9 @@ class Server:
         self.procs.append(subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=out, stderr=out))
         wlog = open(self.logdir / f"worker-{dispatch}.log", "a")  # noqa: SIM115
         worker = [PYTHON, "manage.py", "events_worker"]
+        worker_env = env | self.worker_env
         for _ in range(self.event_workers):
-            self.procs.append(subprocess.Popen(worker, cwd=ROOT, env=env, stdout=wlog, stderr=wlog))
+            self.procs.append(subprocess.Popen(worker, cwd=ROOT, env=worker_env, stdout=wlog, stderr=wlog))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             url = f"{self.base}/bench/floor/ping/"
@@ -480,7 +482,8 @@ class Bench:
         self, scenario: str, connections: int, *, dispatch: str = "worker", duration: float | None = None
     ) -> Run:
         writes = scenario in WRITE_SCENARIOS
-        if writes and wait_for_drain(self.db, self.args.drain_timeout * 2) is None:
+        workers = self.args.event_workers > 0
+        if writes and workers and wait_for_drain(self.db, self.args.drain_timeout * 2) is None:
             log("warning: the backlog did not drain before the run")
         lines = self.lines_for(scenario, connections)
         run = Run(scenario=scenario, connections=connections, dispatch=dispatch)
@@ -504,7 +507,7 @@ class Bench:
         run.socket_errors = result["errors"]
         run.wraps = result["wraps"]
         if writes:
-            drained = wait_for_drain(self.db, self.args.drain_timeout)
+            drained = wait_for_drain(self.db, self.args.drain_timeout) if workers else None
             run.lag = event_lag(self.db, since, until)
             deliveries = sum(v["deliveries"] for v in run.lag.values())
             run.backlog = backlog_verdict(samples, deliveries, seconds) | {"drain_after_load_s": drained}
@@ -543,9 +546,16 @@ class Bench:
         around its pool (a wrapped pool would answer 409s that are not contention)."""
         reserve_rate = next((r.rps for r in reversed(self.runs) if r.scenario == "reserve"), 50.0) or 50.0
 
+        # No write is faster than the floor's reservation at the same level: its rate bounds how
+        # many unpaid reservations a run can use.
+        floor_rate = next(
+            (r.rps for r in reversed(self.runs) if r.scenario == "floor_reserve" and r.connections == connections),
+            0.0,
+        )
+
         def expected_rate(scenario: str) -> float:
             earlier = [r.rps for r in self.runs if r.scenario == scenario and r.dispatch == "worker"]
-            return max(earlier[-1] if earlier else 0.0, reserve_rate * 2)
+            return max(earlier[-1] if earlier else 0.0, reserve_rate * 2, floor_rate * 1.2)
 
         wanted = sum(expected_rate(s) * self.args.duration * 1.2 for s in scenarios)
         self.top_up_reservations(connections, int(wanted))
@@ -565,11 +575,15 @@ class Bench:
     def execute(self) -> None:
         self.prepare()
         self.server = Server(self.env, self.port, self.args.workers, self.out, self.args.event_workers)
+        if self.args.worker_async_commit:
+            # Safe for the bus: a delivery's effects and its "done" commit together, so losing the last
+            # few commits in a crash only means those deliveries run again (at least once).
+            self.server.worker_env = {"DATABASE_URL": self.db.url + "?options=-c%20synchronous_commit%3Doff"}
         scenarios = [s for s in ALL_SCENARIOS if s in self.args.scenarios]
         try:
             log(f"starting gunicorn ({self.args.workers} workers) and the event worker on port {self.port}")
             self.server.start(dispatch="worker")
-            backlog = pending(self.db)
+            backlog = pending(self.db) if self.args.event_workers else 0
             if backlog:
                 log(f"waiting for the event worker to deliver the {backlog} deliveries seeding published")
                 self.seed_drain_seconds = wait_for_drain(self.db, 1800)
@@ -609,7 +623,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", "3")))
     parser.add_argument("--topup-seconds", type=float, default=30.0, help="max unmeasured reserving for pay/cancel")
     parser.add_argument("--drain-timeout", type=float, default=60.0, help="max seconds to wait for the backlog")
-    parser.add_argument("--event-workers", type=int, default=2, help="events_worker processes")
+    parser.add_argument(
+        "--event-workers", type=int, default=2, help="events_worker processes (0: none, to measure requests alone)"
+    )
+    parser.add_argument(
+        "--worker-async-commit", action="store_true", help="event workers' connections with synchronous_commit=off"
+    )
     parser.add_argument("--max-requests", type=int, default=0, help="gunicorn worker recycling (0: never)")
     parser.add_argument("--products", type=int, default=10_000, help="products in the catalogue")
     parser.add_argument("--pool", type=int, default=0, help="extra products for reserve (default: sized from levels)")

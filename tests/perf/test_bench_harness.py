@@ -1,0 +1,172 @@
+"""The benchmark harness itself (bench/): the wrk script's JSON, the backlog verdict, the report.
+
+No database and no app server: wrk is pointed at a tiny HTTP server in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from bench import report
+from bench.run import Run, backlog_verdict, parse_args, run_wrk, write_lines
+
+
+class _Handler(BaseHTTPRequestHandler):
+    seen: list[tuple[str, str, str, str]] = []
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        self.seen.append((self.command, self.path, self.headers.get("Authorization", ""), body))
+        status = 409 if self.path.endswith("/taken/") else 201 if self.command == "POST" else 200
+        payload = b"{}"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server():
+    _Handler.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Handler.seen
+    server.shutdown()
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+def test_the_wrk_script_replays_the_lines_and_counts_every_status(http_server, tmp_path):
+    base, seen = http_server
+    lines = tmp_path / "lines.tsv"
+    write_lines(
+        lines,
+        [
+            ("POST", "/api/reservations/", "tok1", json.dumps({"product_id": 1})),
+            ("POST", "/api/taken/", "tok2", ""),
+            ("GET", "/api/products/?page_size=20", "", ""),
+        ],
+    )
+
+    result = run_wrk(shutil.which("wrk"), base, lines, connections=2, duration=1, threads=1)
+
+    assert result["requests"] > 3
+    assert set(result["codes"]) == {"200", "201", "409"}
+    assert sum(result["codes"].values()) >= result["requests"]
+    assert result["wraps"] >= 1  # three lines, many requests: it started over and said so
+    assert 0 < result["latency_us"]["p50"] <= result["latency_us"]["p99"]
+    assert ("POST", "/api/reservations/", "Token tok1", '{"product_id": 1}') in seen
+    assert ("GET", "/api/products/?page_size=20", "", "") in seen
+
+
+def test_a_backlog_that_keeps_up_is_steady():
+    samples = [(t, n) for t, n in enumerate([0, 12, 8, 15, 9, 11, 10, 7, 12, 9])]
+
+    verdict = backlog_verdict(samples, deliveries=3000, seconds=10)
+
+    assert verdict["grew"] is False
+    assert verdict["max"] == 15
+
+
+def test_a_backlog_that_climbs_grew():
+    samples = [(t, 300 * t) for t in range(10)]
+
+    verdict = backlog_verdict(samples, deliveries=3000, seconds=10)
+
+    assert verdict["grew"] is True
+    assert verdict["end"] == 2700
+
+
+def test_quick_is_a_short_run_and_the_pool_follows_the_levels():
+    quick = parse_args(["--quick"])
+    full = parse_args([])
+
+    assert quick.levels == [8, 32] and quick.duration == 5.0 and quick.products == 2_000
+    assert full.levels == [8, 32, 100] and full.duration == 15.0 and full.products == 10_000
+    assert full.pool > quick.pool > 0
+
+
+def test_unknown_scenarios_are_refused():
+    with pytest.raises(SystemExit):
+        parse_args(["--scenarios", "reserve,nonsense"])
+
+
+def _run(scenario: str, rps: float, p99: float, codes: dict[str, int], **extra) -> Run:
+    run = Run(scenario=scenario, connections=32, dispatch="worker", rps=rps, requests=int(rps * 10), duration=10)
+    run.latency_ms = {
+        "min": 1,
+        "mean": p99 / 3,
+        "max": p99 * 2,
+        "stdev": 1,
+        "p50": p99 / 4,
+        "p90": p99 / 2,
+        "p95": p99 / 1.5,
+        "p99": p99,
+        "p999": p99 * 1.5,
+    }
+    run.codes = codes
+    run.socket_errors = {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0}
+    for key, value in extra.items():
+        setattr(run, key, value)
+    return run
+
+
+def test_the_report_states_the_targets_and_every_status_code(tmp_path: Path):
+    runs = [
+        _run("floor_ping", 2000, 20, {"200": 20000}),
+        _run("floor_reserve", 300, 150, {"201": 3000}),
+        _run("product_list", 150, 300, {"200": 1500}),
+        _run(
+            "reserve",
+            200,
+            200,
+            {"201": 1900, "409": 80, "503": 20},
+            lag={"mypage.project": {"deliveries": 2000, "not_done": 0, "p50_ms": 40.0, "p99_ms": 900.0, "max_ms": 1}},
+            backlog={"max": 30, "end": 5, "grew": False, "drain_after_load_s": 0.5},
+        ),
+    ]
+    bench = SimpleNamespace(
+        runs=runs,
+        args=argparse.Namespace(
+            workers=3,
+            max_requests=0,
+            db_name="market_bench",
+            wrk_threads=1,
+            duration=10.0,
+            levels=[32],
+            event_workers=2,
+            no_plot=True,
+        ),
+        seed={"catalogue": [1, 2], "pool": [3], "buyers": [{}], "seconds": 1.0},
+        seed_drain_seconds=2.0,
+        started="2026-01-01T00:00:00",
+        argv=["bench/run.py"],
+        uptime={"before": "load average: 0.1", "after": "load average: 0.2"},
+    )
+
+    text = report.markdown(bench, {"cpu": "test cpu", "cores": "2"})
+    met = {name: ok for name, _, ok in report.targets(bench)}
+
+    assert met["reserve ≥ 60% of floor_reserve rps at 32 clients"] is True  # 200 / 300
+    assert met["reserve p99 < 250 ms at 32 clients"] is True
+    assert met["reserve: no 5xx at 32 clients"] is False
+    assert met["event lag p99 < 1 s at the reserve load"] is True
+    assert met["product list p99 < 50 ms at 32 clients"] is False
+    assert "| reserve | 32 | worker | 10 | 200 | 67% of floor_reserve |" in text
+    assert "| 1900 | 80 | 503: 20 |" in text  # 2xx, 409 apart, every other code by code
+    assert "test cpu" in text and "Remaining cost" in text
