@@ -647,8 +647,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-plot", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
-        args.levels = "8,32"
-        args.duration = 5.0
+        args.levels = "8,32" if args.levels == "8,32,100" else args.levels
+        args.duration = 5.0 if args.duration == 15.0 else args.duration
         args.products = 2_000 if args.products == 10_000 else args.products
     args.levels = [int(x) for x in str(args.levels).split(",") if x.strip()]
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
