@@ -7,6 +7,8 @@ left to change.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from market import events
@@ -14,36 +16,62 @@ from market.bus import durable, in_transaction, publish
 from market.errors import Conflict, NotFound
 from product.models import Product
 
+# One statement holds the product and returns what ProductReserved needs, the seller's username
+# included (``UPDATE ... RETURNING``: PostgreSQL, SQLite >= 3.35). The username comes from a
+# subquery in RETURNING, not ``UPDATE ... FROM``, because SQLite's RETURNING may name only the
+# updated table. Only table and column names from the models are formatted in (``_hold_sql``);
+# every value is a parameter.
+_HOLD = """\
+UPDATE "{product}" SET "status" = %s, "held_by_reservation_id" = %s, "updated_at" = %s
+WHERE "id" = %s AND "status" = %s AND "seller_id" <> %s
+RETURNING "name", "price", "seller_id",
+  (SELECT u."{username}" FROM "{users}" u WHERE u."{user_pk}" = "{product}"."seller_id")
+"""
+
+
+def _hold_sql() -> str:
+    user_model = get_user_model()
+    return _HOLD.format(
+        product=Product._meta.db_table,
+        users=user_model._meta.db_table,
+        user_pk=user_model._meta.pk.column,
+        username=user_model._meta.get_field(user_model.USERNAME_FIELD).column,
+    )
+
 
 @in_transaction(events.ReservationPlaced, id="product.hold_for_reservation")
 def hold_for_reservation(event: events.ReservationPlaced) -> None:
     """Hold the product for the new reservation, or veto it (the reservation rolls back)."""
-    held = (
-        Product.objects.filter(pk=event.product_id, status=Product.Status.AVAILABLE)
-        .exclude(seller_id=event.buyer_id)
-        .update(
-            status=Product.Status.PENDING,
-            held_by_reservation_id=event.reservation_id,
-            updated_at=timezone.now(),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _hold_sql(),
+            [
+                Product.Status.PENDING.value,
+                event.reservation_id,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                event.product_id,
+                Product.Status.AVAILABLE.value,
+                event.buyer_id,
+            ],
         )
-    )
-    if not held:
+        held = cursor.fetchone()
+    if held is None:
         current = Product.objects.filter(pk=event.product_id).values("seller_id", "status").first()
         if current is None:
             raise NotFound("No such product.", code="product_not_found")
         if current["seller_id"] == event.buyer_id:
             raise Conflict("You cannot reserve your own product.", code="own_product")
         raise Conflict("The product is not available.", code="product_unavailable", status=current["status"])
-    product = Product.objects.select_related("seller").get(pk=event.product_id)
+    name, price, seller_id, seller_name = held
     publish(
         events.ProductReserved(
-            product_id=product.pk,
+            product_id=event.product_id,
             reservation_id=event.reservation_id,
             buyer_id=event.buyer_id,
-            seller_id=product.seller_id,
-            seller_name=product.seller.get_username(),
-            name=product.name,
-            price=str(product.price),
+            seller_id=seller_id,
+            seller_name=seller_name,
+            name=name,
+            price=str(price),
         )
     )
 
