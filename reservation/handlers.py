@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,17 +11,27 @@ from market import events
 from market.bus import durable, in_transaction, publish
 from reservation.models import Reservation
 
+# The reservation ``reservation_place`` is placing in this thread (or task): ``record_listing``
+# fills in that instance too, so the command returns it complete without reading the row back.
+# Set and reset by the command around its publish; a context variable, so threads never mix.
+being_placed: ContextVar[Reservation | None] = ContextVar("reservation_being_placed", default=None)
+
 
 @in_transaction(events.ProductReserved, id="reservation.record_listing")
 def record_listing(event: events.ProductReserved) -> None:
     """Copy the listing as reserved (seller, name, price) onto the reservation, so sellers can list
     reservations of their products and a cancel can tell the others what was cancelled."""
-    Reservation.objects.filter(pk=event.reservation_id).update(
-        seller_id=event.seller_id,
-        product_name=event.name,
-        price=int(event.price),
-        updated_at=timezone.now(),
-    )
+    listing = {
+        "seller_id": event.seller_id,
+        "product_name": event.name,
+        "price": int(event.price),
+        "updated_at": timezone.now(),
+    }
+    Reservation.objects.filter(pk=event.reservation_id).update(**listing)
+    placed = being_placed.get()
+    if placed is not None and placed.pk == event.reservation_id:
+        for name, value in listing.items():
+            setattr(placed, name, value)
 
 
 @durable(events.PaymentCompleted, id="reservation.complete_on_payment")

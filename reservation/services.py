@@ -13,8 +13,9 @@ from django.db import IntegrityError, OperationalError, transaction
 
 from market import events
 from market.bus import publish
-from market.db import parse_id, set_local_timeouts
+from market.db import bound_waits, parse_id
 from market.errors import Conflict, Forbidden, NotFound, TryAgainShortly
+from reservation.handlers import being_placed
 from reservation.models import Reservation
 
 # PostgreSQL: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
@@ -30,23 +31,29 @@ def reservation_place(*, buyer, product_id: int) -> Reservation:
     if product_pk is None:
         raise NotFound("No such product.", code="product_not_found")
     try:
+        # Once per connection (not per reservation) unless we are inside a caller's transaction.
+        bound_waits(
+            lock_ms=getattr(settings, "RESERVATION_LOCK_TIMEOUT_MS", 1000),
+            statement_ms=getattr(settings, "RESERVATION_STATEMENT_TIMEOUT_MS", 3000),
+        )
         with transaction.atomic():
-            set_local_timeouts(
-                lock_ms=getattr(settings, "RESERVATION_LOCK_TIMEOUT_MS", 1000),
-                statement_ms=getattr(settings, "RESERVATION_STATEMENT_TIMEOUT_MS", 3000),
-            )
             reservation = Reservation.objects.create(buyer=buyer, product_id=product_pk)
-            publish(
-                events.ReservationPlaced(
-                    reservation_id=reservation.pk,
-                    product_id=product_pk,
-                    buyer_id=buyer.pk,
-                    buyer_name=buyer.get_username(),
+            # product.hold_for_reservation holds the product and publishes ProductReserved;
+            # reservation.record_listing copies the listing onto our row and onto this instance.
+            placing = being_placed.set(reservation)
+            try:
+                publish(
+                    events.ReservationPlaced(
+                        reservation_id=reservation.pk,
+                        product_id=product_pk,
+                        buyer_id=buyer.pk,
+                        buyer_name=buyer.get_username(),
+                    )
                 )
-            )
-            # product.hold_for_reservation held the product; reservation.record_listing copied
-            # the listing onto our row in the database: read it back.
-            reservation.refresh_from_db(fields=["seller_id", "product_name", "price"])
+            finally:
+                being_placed.reset(placing)
+            if reservation.seller_id is None:  # not filled in here (never expected): read it back
+                reservation.refresh_from_db(fields=["seller_id", "product_name", "price", "updated_at"])
     except IntegrityError as exc:
         # The partial unique index: another live reservation already holds this product.
         raise Conflict("The product is not available.", code="product_unavailable") from exc
