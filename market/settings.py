@@ -115,7 +115,14 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+# Health checks cost a `SELECT 1` per request on a reused connection; they are what lets the first
+# request after a database outage succeed without a restart. Off only where something else retires
+# dead connections (e.g. a short DB_CONN_MAX_AGE behind a pooler that does).
+_db = dj_database_url.parse(
+    DATABASE_URL,
+    conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+    conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so the web server and the worker never
     # fail with "database is locked" on a lock upgrade; WAL lets readers run beside the writer.
