@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from market import bus, events
 from market.events import Event
@@ -146,16 +146,17 @@ def mypage_apply_event(*, event: Event) -> bool:
 
 def _locked_row(reservation_id: int, event: Event) -> MyPageRow:
     """The reservation's row, locked; created (empty) if this is the first event about it."""
-    row = MyPageRow.objects.select_for_update().filter(pk=reservation_id).first()
+    rows = MyPageRow.objects.select_for_update()
+    row = rows.filter(pk=reservation_id).first()
     if row is not None:
         return row
-    try:
-        with transaction.atomic():
-            return MyPageRow.objects.create(
-                reservation_id=reservation_id, created_at=event.occurred_at, updated_at=event.occurred_at
-            )
-    except IntegrityError:  # another worker created it a moment ago (another aggregate's event)
-        return MyPageRow.objects.select_for_update().get(pk=reservation_id)
+    # INSERT ... ON CONFLICT DO NOTHING: if another worker created it a moment ago (another
+    # aggregate's event) we wait for and lock theirs, with no savepoint around a failing INSERT.
+    MyPageRow.objects.bulk_create(
+        [MyPageRow(reservation_id=reservation_id, created_at=event.occurred_at, updated_at=event.occurred_at)],
+        ignore_conflicts=True,
+    )
+    return rows.get(pk=reservation_id)
 
 
 def mypage_rebuild(*, batch_size: int = 500, progress: Callable[[int], None] | None = None) -> int:

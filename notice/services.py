@@ -36,12 +36,22 @@ logger = logging.getLogger(__name__)
 def directory_apply_event(*, event: Event) -> None:
     """Keep the contact book and the product-name cache current (events of one user or one
     product arrive in order, so the latest write wins)."""
+    # One INSERT ... ON CONFLICT DO UPDATE each, instead of update_or_create's SELECT + SAVEPOINT
+    # + INSERT/UPDATE + RELEASE.
     if isinstance(event, (events.UserRegistered, events.UserContactChanged)):
-        Recipient.objects.update_or_create(
-            user_id=event.user_id, defaults={"username": event.username, "phone": event.phone or ""}
+        Recipient.objects.bulk_create(
+            [Recipient(user_id=event.user_id, username=event.username, phone=event.phone or "")],
+            update_conflicts=True,
+            unique_fields=["user_id"],
+            update_fields=["username", "phone"],
         )
     elif isinstance(event, (events.ProductRegistered, events.ProductUpdated, events.ProductReserved)):
-        ProductName.objects.update_or_create(product_id=event.product_id, defaults={"name": event.name})
+        ProductName.objects.bulk_create(
+            [ProductName(product_id=event.product_id, name=event.name)],
+            update_conflicts=True,
+            unique_fields=["product_id"],
+            update_fields=["name"],
+        )
 
 
 def _product_name(event: Event) -> str:
