@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
@@ -51,7 +53,34 @@ class ErrorResponses:
         return {code: OpenApiResponse({"$ref": ERROR_REF}, description=self.described[code]) for code in codes}
 
 
+class CountWhenNeededPaginator(DjangoPaginator):
+    """Django's paginator, but the page's rows are read first and ``COUNT(*)`` is sent only when
+    they cannot tell the total: a page with fewer rows than ``per_page`` is the last one, so the
+    total is the rows before it plus these (on page 1: these). Same pages, same count, same
+    errors; one query instead of two for every list that fits its page."""
+
+    def page(self, number: Any) -> Page:
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        if self.orphans or "count" in self.__dict__:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page])
+        if len(rows) < self.per_page and (rows or (number == 1 and self.allow_empty_first_page)):
+            self.__dict__["count"] = bottom + len(rows)  # Paginator.count is a cached_property
+        elif not rows:
+            raise EmptyPage(self.error_messages["no_results"])
+        return self._get_page(rows, number, self)
+
+
 class Pagination(PageNumberPagination):
+    django_paginator_class = CountWhenNeededPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
