@@ -445,7 +445,7 @@ def test_reservation_list_uses_one_query(noodle, seller, buyer, django_assert_nu
 def test_query_budgets(seller, buyer, drain, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         product = product_register(seller=seller, name="Desk", price=50000)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(10):
         reservation = reservation_place(buyer=buyer, product_id=product.pk)
     drain()
     payment = payment_of(reservation)

@@ -1,0 +1,129 @@
+"""The reservation's request path stays lean: the hold returns the listing in its own UPDATE, the
+command learns the copied listing without reading its row back, the timeouts are set once per
+connection (PostgreSQL), and a list that fits its page sends no COUNT."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from market.api import CountWhenNeededPaginator
+from product.models import Product
+from product.services import product_register
+from reservation.models import Reservation
+from reservation.services import reservation_place
+
+
+def _statements(ctx: CaptureQueriesContext) -> list[str]:
+    """The first keyword of each statement, leaving out the timeouts' set_config (PostgreSQL)."""
+    return [q["sql"].strip().split()[0].upper() for q in ctx.captured_queries if "set_config" not in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_reserving_holds_with_one_statement_and_reads_nothing_back(seller, buyer):
+    product = product_register(seller=seller, name="Desk", price=50000)
+    with CaptureQueriesContext(connection) as ctx:
+        reservation = reservation_place(buyer=buyer, product_id=product.pk)
+    # The instance returned is complete, and equal to the stored row.
+    assert (reservation.seller_id, reservation.product_name, reservation.price) == (seller.pk, "Desk", 50000)
+    stored = Reservation.objects.get(pk=reservation.pk)
+    assert (stored.seller_id, stored.product_name, stored.price) == (seller.pk, "Desk", 50000)
+    assert stored.updated_at == reservation.updated_at
+    # No SELECT at all: the hold is an UPDATE ... RETURNING, the listing is not read back.
+    kinds = _statements(ctx)
+    assert "SELECT" not in kinds, ctx.captured_queries
+    assert kinds.count("UPDATE") == 2, ctx.captured_queries  # the hold, the listing copy
+    product.refresh_from_db()
+    assert (product.status, product.held_by_reservation_id) == (Product.Status.PENDING, reservation.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("setup", "code"),
+    [("missing", "product_not_found"), ("own", "own_product"), ("taken", "product_unavailable")],
+)
+def test_the_hold_still_names_why_it_vetoes(seller, buyer, other_buyer, setup, code):
+    from market.errors import DomainError
+
+    product = product_register(seller=seller, name="Lamp", price=100)
+    who, product_id = buyer, product.pk
+    if setup == "missing":
+        product_id = product.pk + 1000
+    elif setup == "own":
+        who = seller
+    else:
+        reservation_place(buyer=other_buyer, product_id=product.pk)
+    before = Reservation.objects.count()
+    with pytest.raises(DomainError) as caught:
+        reservation_place(buyer=who, product_id=product_id)
+    assert caught.value.code == code
+    assert Reservation.objects.count() == before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_reservation_timeouts_are_set_once_per_connection(seller, buyer, settings):
+    products = [product_register(seller=seller, name=f"p{i}", price=100) for i in range(3)]
+
+    def set_configs(product):
+        with CaptureQueriesContext(connection) as ctx:
+            reservation_place(buyer=buyer, product_id=product.pk)
+        return sum("set_config" in q["sql"] for q in ctx.captured_queries)
+
+    connection.close()  # a fresh connection knows nothing yet
+    assert set_configs(products[0]) == 1
+    assert set_configs(products[1]) == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone()[0] == "1s"
+    settings.RESERVATION_LOCK_TIMEOUT_MS = 250  # other bounds: set again
+    assert set_configs(products[2]) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone()[0] == "250ms"
+
+
+# --- the paginator: COUNT only when the page cannot tell --------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("n", "per_page", "number", "counts"), [(0, 5, 1, 0), (3, 5, 1, 0), (7, 5, 2, 0), (5, 5, 1, 1)]
+)
+def test_the_paginator_counts_only_full_pages(seller, n, per_page, number, counts):
+    for i in range(n):
+        product_register(seller=seller, name=f"p{i}", price=i)
+    paginator = CountWhenNeededPaginator(Product.objects.order_by("id"), per_page)
+    with CaptureQueriesContext(connection) as ctx:
+        page = paginator.page(number)
+        total, has_next = paginator.count, page.has_next()
+    assert total == n
+    assert not has_next
+    assert len(page.object_list) == min(per_page, n - (number - 1) * per_page)
+    assert sum("COUNT(" in q["sql"].upper() for q in ctx.captured_queries) == counts
+    assert len(ctx.captured_queries) == 1 + counts
+
+
+@pytest.mark.django_db
+def test_the_paginator_refuses_what_djangos_refuses(seller):
+    for i in range(3):
+        product_register(seller=seller, name=f"p{i}", price=i)
+    paginator = CountWhenNeededPaginator(Product.objects.order_by("id"), 2)
+    assert paginator.page(2).has_previous() and not paginator.page(2).has_next()
+    for bad, error in [("x", PageNotAnInteger), (1.5, PageNotAnInteger), (0, EmptyPage), (3, EmptyPage)]:
+        with pytest.raises(error):
+            CountWhenNeededPaginator(Product.objects.order_by("id"), 2).page(bad)
+
+
+@pytest.mark.django_db
+def test_a_product_list_page_keeps_its_count_and_links(seller, anon):
+    for i in range(25):
+        product_register(seller=seller, name=f"p{i}", price=i)
+    first = anon.get("/api/products/?page_size=20").json()
+    last = anon.get("/api/products/?page_size=20&page=2").json()
+    assert (first["count"], len(first["results"]), first["previous"]) == (25, 20, None)
+    assert first["next"].endswith("page=2&page_size=20")
+    assert (last["count"], len(last["results"]), last["next"]) == (25, 5, None)
+    assert anon.get("/api/products/?page_size=20&page=3").status_code == 404
