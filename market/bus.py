@@ -28,8 +28,17 @@ Delivery guarantees of durable subscribers, per subscriber:
   off). A dead delivery is set aside like a dead-letter queue and no longer blocks; when it is
   requeued it runs after the ones that went past it, so handlers must tolerate that;
 - paused subscribers keep accumulating deliveries, which run when resumed;
-- several workers (processes or machines) claim with ``FOR UPDATE SKIP LOCKED`` and a lease, so
-  one delivery never runs in two places at once; a lease left by a dead worker expires.
+- several workers (processes, threads, machines) claim with ``FOR UPDATE SKIP LOCKED`` and a
+  lease, so one delivery never runs in two places at once while its lease lasts. A lease expires
+  (its worker died, or its handler ran past ``EVENTS_LEASE_SECONDS``) and another worker takes
+  the delivery over; the old holder can then no longer mark it done (see below), so its effects
+  roll back.
+
+Running a delivery costs no read of its own: the claim's SELECT brings the event along, and the
+handler's transaction ends with one conditional UPDATE, ``status='done' WHERE id=… AND
+status='pending' AND lease_owner=<us>``. If it matches no row the lease was taken over, the
+transaction rolls back and the delivery counts as "skipped" here. The worker (``market.worker``)
+may run several threads and commits asynchronously on PostgreSQL; see there why that is safe.
 """
 
 from __future__ import annotations
@@ -179,8 +188,8 @@ def _dispatch_inline(delivery_ids: list[int]) -> None:
     behind an earlier delivery is left to the worker; the publisher never sees an error."""
     try:
         owner = f"inline:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        for delivery_id in claim(owner=owner, only_ids=delivery_ids):
-            run_delivery(delivery_id, owner=owner)
+        for delivery in claim_deliveries(owner=owner, only_ids=delivery_ids):
+            run_delivery(delivery, owner=owner)
     except Exception:  # the command has committed; delivery is the worker's job from here
         logger.exception("inline dispatch failed; the worker will retry")
 
@@ -218,59 +227,71 @@ def claim(
     now: datetime | None = None,
 ) -> list[int]:
     """Lease up to ``limit`` due deliveries to ``owner``, oldest first, skipping rows another
-    worker holds. Returns their ids."""
+    worker holds. Returns their ids (``claim_deliveries`` returns the rows, ready to run)."""
+    return [d.pk for d in claim_deliveries(owner=owner, limit=limit, only_ids=only_ids, subscriber=subscriber, now=now)]
+
+
+def claim_deliveries(
+    *,
+    owner: str,
+    limit: int | None = None,
+    only_ids: list[int] | None = None,
+    subscriber: str | None = None,
+    now: datetime | None = None,
+) -> list[Delivery]:
+    """``claim``, returning the leased deliveries with their events: everything ``run_delivery``
+    needs, read in the claim's own SELECT, so running one costs no extra read."""
     now = now or timezone.now()
     limit = limit or settings.EVENTS_WORKER_BATCH
+    leased_until = now + timedelta(seconds=settings.EVENTS_LEASE_SECONDS)
     with transaction.atomic():
         candidates = _claimable(now)
         if only_ids is not None:
             candidates = candidates.filter(id__in=only_ids)
         if subscriber is not None:
             candidates = candidates.filter(subscriber=subscriber)
-        ids = list(
-            candidates.order_by("id")
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list("id", flat=True)[:limit]
+        claimed = list(
+            candidates.order_by("id").select_related("event").select_for_update(skip_locked=True, of=("self",))[:limit]
         )
-        if ids:
-            Delivery.objects.filter(id__in=ids).update(
-                leased_until=now + timedelta(seconds=settings.EVENTS_LEASE_SECONDS), lease_owner=owner
-            )
-    return ids
+        if claimed:
+            Delivery.objects.filter(id__in=[d.pk for d in claimed]).update(leased_until=leased_until, lease_owner=owner)
+    for delivery in claimed:
+        delivery.leased_until, delivery.lease_owner = leased_until, owner
+    return claimed
 
 
-def run_delivery(delivery_id: int, *, owner: str) -> str:
-    """Run one leased delivery. Returns "done", "retry", "dead" or "skipped"."""
+class LeaseLost(Exception):
+    """The conditional "done" UPDATE matched no row: our lease was taken over, or the delivery
+    was finished elsewhere. Raised inside the handler's transaction to roll its effects back."""
+
+
+def run_delivery(delivery: Delivery | int, *, owner: str) -> str:
+    """Run one delivery leased to ``owner`` (a row from ``claim_deliveries``, or its id).
+    Returns "done", "retry", "dead" or "skipped"."""
+    if not isinstance(delivery, Delivery):
+        leased = Delivery.objects.filter(pk=delivery, status=Delivery.Status.PENDING, lease_owner=owner)
+        delivery = leased.select_related("event").first()
+        if delivery is None:  # finished elsewhere, or our lease was taken over
+            return "skipped"
     try:
-        with transaction.atomic():
-            delivery = _locked_delivery(delivery_id, owner)
-            if delivery is None:  # finished elsewhere, or our lease was taken over
-                return "skipped"
-            subscriber = _subscriber_for(delivery)
-            if subscriber.atomic:
-                # The handler's writes and "done" commit together: effects apply once.
+        subscriber = _subscriber_for(delivery)
+        if subscriber.atomic:
+            # The handler's writes and "done" commit together: effects apply once. No lock is
+            # taken up front; the done UPDATE is the guard (see _mark_done).
+            with transaction.atomic():
                 _send(subscriber, delivery)
-                _mark_done(delivery_id)
-        if not subscriber.atomic:
+                _mark_done(delivery.pk, owner)
+        else:
             # Outside any transaction; our lease keeps other workers away meanwhile.
             _send(subscriber, delivery)
-            with transaction.atomic():
-                if _locked_delivery(delivery_id, owner) is None:
-                    return "skipped"
-                _mark_done(delivery_id)
+            _mark_done(delivery.pk, owner)
+    except LeaseLost:
+        logger.warning("delivery %s to %s: lease lost to another worker, skipped", delivery.pk, delivery.subscriber)
+        return "skipped"
     except Exception as exc:  # a failing subscriber fails nobody else
-        return _record_failure(delivery_id, owner, exc)
+        return _record_failure(delivery, owner, exc)
     observability.delivery_finished(delivery.subscriber, "done")
     return "done"
-
-
-def _locked_delivery(delivery_id: int, owner: str) -> Delivery | None:
-    return (
-        Delivery.objects.select_for_update(of=("self",))
-        .select_related("event")
-        .filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_owner=owner)
-        .first()
-    )
 
 
 def _subscriber_for(delivery: Delivery) -> Subscriber:
@@ -286,22 +307,28 @@ def _send(subscriber: Subscriber, delivery: Delivery) -> None:
         _durable_signals.signal(event.type).send(subscriber.id, event=event)
 
 
-def _mark_done(delivery_id: int) -> None:
-    Delivery.objects.filter(pk=delivery_id).update(
+def _mark_done(delivery_id: int, owner: str) -> None:
+    """One conditional UPDATE: done only if still pending and still leased to ``owner``. A worker
+    whose lease expired and was taken over (or whose delivery another finished) matches no row
+    and raises, so its handler's writes roll back and only one worker's effects ever commit."""
+    marked = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_owner=owner).update(
         status=Delivery.Status.DONE,
         attempts=F("attempts") + 1,
         completed_at=timezone.now(),
         leased_until=None,
         last_error="",
     )
+    if not marked:
+        raise LeaseLost(delivery_id)
 
 
-def _record_failure(delivery_id: int, owner: str, exc: Exception) -> str:
+def _record_failure(claimed: Delivery, owner: str, exc: Exception) -> str:
+    """Count a failed attempt, only on a delivery ``owner`` still leases (locked while we decide)."""
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update()
-            .filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_owner=owner)
+            .filter(pk=claimed.pk, status=Delivery.Status.PENDING, lease_owner=owner)
             .first()
         )
         if delivery is None:
@@ -320,12 +347,12 @@ def _record_failure(delivery_id: int, owner: str, exc: Exception) -> str:
     log = logger.error if outcome == "dead" else logger.warning
     log(
         "delivery %s to %s failed (attempt %s, %s): %s",
-        delivery_id,
+        delivery.pk,
         delivery.subscriber,
         delivery.attempts,
         outcome,
         error,
-        extra={"event_id": str(delivery.event.event_id)},
+        extra={"event_id": str(claimed.event.event_id)},
     )
     observability.delivery_finished(delivery.subscriber, outcome)
     return outcome
@@ -348,11 +375,11 @@ def drain(*, max_rounds: int = 100, subscriber: str | None = None, now: datetime
     owner = worker_id()
     done = 0
     for _ in range(max_rounds):
-        ids = claim(owner=owner, subscriber=subscriber, now=now)
-        if not ids:
+        claimed = claim_deliveries(owner=owner, subscriber=subscriber, now=now)
+        if not claimed:
             break
-        for delivery_id in ids:
-            done += run_delivery(delivery_id, owner=owner) == "done"
+        for delivery in claimed:
+            done += run_delivery(delivery, owner=owner) == "done"
     return done
 
 

@@ -42,6 +42,19 @@ class Counted(Event):
         return str(self.n)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Called(Event):
+    """For the ``atomic=False`` subscriber: a call to the outside world."""
+
+    type: ClassVar[str] = "test.Called"
+    aggregate_type: ClassVar[str] = "phone"
+    key: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.key
+
+
 # Behaviour switches for the handlers, set by tests: {(key, n): failures still to raise}.
 FAILURES: dict[tuple[str, int], int] = {}
 ALWAYS_FAIL: set[str] = set()
@@ -113,3 +126,11 @@ def other(event: Pinged) -> None:
 def count(event: Counted) -> None:
     time.sleep(float(os.environ.get("PROBE_COUNT_SLEEP", "0")))
     _write("test.count", event, "", event.n)
+
+
+@durable(Called, id="test.outside", atomic=False)
+def outside(event: Called) -> None:
+    """Runs outside any transaction: its write commits at once, like a message sent."""
+    for hook in ON_HANDLE:
+        hook(event)
+    _write("test.outside", event, event.key, 0)

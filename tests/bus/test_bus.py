@@ -230,6 +230,94 @@ def test_an_expired_lease_is_claimed_again_and_the_old_holder_is_skipped(setting
     assert len(probe_rows("test.record")) == 1
 
 
+def take_over(delivery_id: int, settings, owner: str = "B") -> list[Delivery]:
+    """Another worker claims ``delivery_id`` once the current lease has expired."""
+    later = timezone.now() + timedelta(seconds=settings.EVENTS_LEASE_SECONDS + 1)
+    claimed = bus.claim_deliveries(owner=owner, only_ids=[delivery_id], now=later)
+    assert [d.pk for d in claimed] == [delivery_id]
+    return claimed
+
+
+def test_the_claim_brings_the_event_so_running_a_delivery_reads_nothing(django_assert_max_num_queries):
+    publish(Pinged(key="a", n=4))
+    with django_assert_max_num_queries(4) as claim_queries:  # SAVEPOINT, SELECT ... JOIN, UPDATE, RELEASE
+        (delivery,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+    assert [q["sql"].split()[0] for q in claim_queries.captured_queries if "market_delivery" in q["sql"]] == [
+        "SELECT",
+        "UPDATE",
+    ]
+    assert (delivery.lease_owner, delivery.event.payload) == ("A", {"key": "a", "n": 4})
+
+    # SAVEPOINT, the handler's INSERT, the conditional done UPDATE, RELEASE: no read of the delivery.
+    with django_assert_max_num_queries(4) as run_queries:
+        assert bus.run_delivery(delivery, owner="A") == "done"
+    ours = [q["sql"] for q in run_queries.captured_queries if "market_" in q["sql"]]
+    assert len(ours) == 1 and ours[0].startswith("UPDATE")
+    assert "lease_owner" in ours[0] and "pending" in ours[0]
+    assert len(probe_rows("test.record")) == 1
+
+
+def test_the_done_update_refuses_a_taken_over_lease_and_the_handlers_effects_roll_back(settings):
+    publish(Pinged(key="a"))
+    (held_by_a,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+    (held_by_b,) = take_over(held_by_a.pk, settings)  # A's lease ran out before A got to it
+
+    # A still runs its handler (nothing is read up front), but its done UPDATE matches no row.
+    assert bus.run_delivery(held_by_a, owner="A") == "skipped"
+    assert probe_rows("test.record") == []
+    delivery = Delivery.objects.get(pk=held_by_a.pk)
+    assert (delivery.status, delivery.attempts, delivery.lease_owner) == ("pending", 0, "B")
+
+    assert bus.run_delivery(held_by_b, owner="B") == "done"
+    assert len(probe_rows("test.record")) == 1  # effects once
+
+
+def test_a_lease_taken_over_while_the_handler_runs_rolls_its_effects_back(settings):
+    publish(Pinged(key="a"))
+    (delivery,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+    # The takeover happens in the middle of A's handler (here on the same connection, so it is
+    # rolled back with A's transaction too; what matters is that A's done UPDATE saw it).
+    support.ON_HANDLE.append(lambda event: Delivery.objects.filter(pk=delivery.pk).update(lease_owner="B"))
+    assert bus.run_delivery(delivery, owner="A") == "skipped"
+    assert probe_rows("test.record") == []
+    assert Delivery.objects.get(pk=delivery.pk).status == "pending"
+
+
+def test_a_failure_is_recorded_only_on_a_delivery_we_still_lease(settings):
+    support.ALWAYS_FAIL.add("bad")
+    publish(Pinged(key="bad"))
+    (held_by_a,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+    take_over(held_by_a.pk, settings)
+    assert bus.run_delivery(held_by_a, owner="A") == "skipped"
+    delivery = Delivery.objects.get(pk=held_by_a.pk)
+    assert (delivery.attempts, delivery.last_error, delivery.lease_owner) == (0, "", "B")
+
+
+def test_a_finished_delivery_is_not_run_again_by_a_stale_holder():
+    publish(Pinged(key="a"))
+    (delivery,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+    assert bus.run_delivery(delivery, owner="A") == "done"
+    assert bus.run_delivery(delivery, owner="A") == "skipped"  # the in-memory row is stale now
+    assert bus.run_delivery(delivery.pk, owner="A") == "skipped"
+    assert len(probe_rows("test.record")) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outside_world_subscriber_cannot_mark_done_a_delivery_taken_over_meanwhile(settings):
+    support.ensure_probe_table()
+    settings.EVENTS_DISPATCH = "worker"
+    publish(support.Called(key="010"))
+    (held_by_a,) = bus.claim_deliveries(owner="A", subscriber="test.outside")
+    (held_by_b,) = take_over(held_by_a.pk, settings)
+    # atomic=False: the call happens (it cannot be taken back, hence idempotency keys), but A
+    # cannot mark the delivery done; it stays B's.
+    assert bus.run_delivery(held_by_a, owner="A") == "skipped"
+    assert Delivery.objects.get(pk=held_by_a.pk).lease_owner == "B"
+    assert bus.run_delivery(held_by_b, owner="B") == "done"
+    assert len(probe_rows("test.outside")) == 2
+    assert Delivery.objects.get(pk=held_by_a.pk).status == "done"
+
+
 def test_the_worker_stops_after_the_delivery_in_hand_and_gives_back_the_rest():
     for n in range(3):
         publish(Pinged(key=f"k{n}"))
