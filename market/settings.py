@@ -246,6 +246,10 @@ EVENTS_BACKOFF_MAX = env_float("EVENTS_BACKOFF_MAX", 300.0)
 EVENTS_LEASE_SECONDS = env_float("EVENTS_LEASE_SECONDS", 30.0)
 EVENTS_WORKER_BATCH = env_int("EVENTS_WORKER_BATCH", 50)
 EVENTS_WORKER_POLL = env_float("EVENTS_WORKER_POLL", 0.5)
+# Delivery threads per events_worker process, each with its own connection (pays off on PostgreSQL).
+EVENTS_WORKER_THREADS = env_int("EVENTS_WORKER_THREADS", 1)
+# PostgreSQL: synchronous_commit of the worker's connections only (why that is safe: market/worker.py).
+EVENTS_WORKER_SYNCHRONOUS_COMMIT = os.environ.get("EVENTS_WORKER_SYNCHRONOUS_COMMIT", "off")
 
 # --- Reservation path: short waits on PostgreSQL, so overload turns into a quick 503 ------------
 RESERVATION_LOCK_TIMEOUT_MS = env_int("RESERVATION_LOCK_TIMEOUT_MS", 1000)

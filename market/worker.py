@@ -1,62 +1,172 @@
-"""The event worker: claims due deliveries and runs them until told to stop."""
+"""The event worker: claims due deliveries and runs them until told to stop.
+
+A delivery is bound by round trips to the database, not by CPU, so one worker process may run
+several threads (``EVENTS_WORKER_THREADS``), each with its own connection and owner id; the
+claim's ``SKIP LOCKED`` and leases keep them apart exactly as they keep processes apart. That
+pays off on PostgreSQL; SQLite lets one writer in at a time, so there threads add little.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 
 from market import bus
 
 logger = logging.getLogger(__name__)
 
+SYNCHRONOUS_COMMIT_VALUES = {"on", "off", "local", "remote_write", "remote_apply"}
+
+# Set in the threads that run a worker loop: only their connections get the worker's settings.
+_worker_thread = threading.local()
+
 
 class Worker:
-    def __init__(self, *, batch: int | None = None, poll: float | None = None, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        batch: int | None = None,
+        poll: float | None = None,
+        owner: str | None = None,
+        threads: int | None = None,
+    ) -> None:
         self.batch = batch or settings.EVENTS_WORKER_BATCH
         self.poll = settings.EVENTS_WORKER_POLL if poll is None else poll
         self.owner = owner or bus.worker_id()
+        self.threads = max(1, threads or settings.EVENTS_WORKER_THREADS)
         self.stopping = False
+        if settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT not in SYNCHRONOUS_COMMIT_VALUES:
+            raise ValueError(f"EVENTS_WORKER_SYNCHRONOUS_COMMIT must be one of {sorted(SYNCHRONOUS_COMMIT_VALUES)}")
 
     def stop(self, *_args) -> None:
         if not self.stopping:
             logger.info("worker %s stopping after the delivery in hand", self.owner)
         self.stopping = True
 
-    def run_once(self) -> int:
+    def run_once(self, owner: str | None = None) -> int:
         """Claim one batch and run it. Returns how many deliveries were claimed."""
-        ids = bus.claim(owner=self.owner, limit=self.batch)
-        for delivery_id in ids:
+        owner = owner or self.owner
+        claimed = bus.claim_deliveries(owner=owner, limit=self.batch)
+        for delivery in claimed:
             if self.stopping:
                 break
-            bus.run_delivery(delivery_id, owner=self.owner)
+            bus.run_delivery(delivery, owner=owner)
         if self.stopping:
-            bus.release(self.owner)
-        return len(ids)
+            bus.release(owner)
+        return len(claimed)
+
+    def run_until_idle(self) -> int:
+        """Run every due delivery, then return how many were claimed (``events_worker --once``)."""
+        totals: list[int] = []
+
+        def until_idle(owner: str) -> None:
+            total = 0
+            with worker_connection():
+                try:
+                    while not self.stopping and (claimed := self.run_once(owner)):
+                        total += claimed
+                finally:
+                    totals.append(total)
+
+        self._in_threads(until_idle)
+        return sum(totals)
 
     def run_forever(self, *, sleep: Callable[[float], None] = time.sleep) -> None:
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        logger.info("worker %s started (batch %s, poll %.2fs)", self.owner, self.batch, self.poll)
+        logger.info(
+            "worker %s started (batch %s, poll %.2fs, %s thread(s))", self.owner, self.batch, self.poll, self.threads
+        )
         try:
-            while not self.stopping:
-                close_old_connections()  # recover by itself after a database outage
-                try:
-                    claimed = self.run_once()
-                except Exception:
-                    logger.exception("worker %s could not claim deliveries; retrying", self.owner)
-                    claimed = 0
-                    sleep(min(5.0, self.poll * 4))
-                if not claimed and not self.stopping:
-                    sleep(self.poll)
+            self._in_threads(partial(self._loop, sleep=sleep))
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            try:
-                bus.release(self.owner)
-            except Exception:
-                logger.warning("worker %s could not release its leases; they expire by themselves", self.owner)
             logger.info("worker %s stopped", self.owner)
+
+    def _in_threads(self, target: Callable[[str], None]) -> None:
+        """Run ``target(owner)`` here (one thread) or in ``self.threads`` threads, each with its own
+        owner id and, Django's connections being per thread, its own database connection."""
+        if self.threads == 1:
+            target(self.owner)
+            return
+        threads = [
+            threading.Thread(target=target, args=(f"{self.owner}/{i}",), name=f"events-worker-{i}")
+            for i in range(self.threads)
+        ]
+        for thread in threads:
+            thread.start()
+        # Signals are handled by the main thread: short joins let the handler run promptly, and
+        # the threads see ``stopping`` once their delivery in hand is done.
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(timeout=0.2)
+
+    def _loop(self, owner: str, *, sleep: Callable[[float], None]) -> None:
+        """One thread's life: claim and run until stopping, then give back leases and the connection."""
+        with worker_connection():
+            try:
+                while not self.stopping:
+                    close_old_connections()  # recover by itself after a database outage
+                    try:
+                        claimed = self.run_once(owner)
+                    except Exception:
+                        logger.exception("worker %s could not claim deliveries; retrying", owner)
+                        claimed = 0
+                        sleep(min(5.0, self.poll * 4))
+                    if not claimed and not self.stopping:
+                        sleep(self.poll)
+            finally:
+                try:
+                    bus.release(owner)
+                except Exception:
+                    logger.warning("worker %s could not release its leases; they expire by themselves", owner)
+
+
+@contextlib.contextmanager
+def worker_connection() -> Iterator[None]:
+    """Mark this thread as a worker's: its database connection (now, and after any reconnect)
+    gets the worker's session settings; on the way out the connection is closed, so a web
+    process or a test never inherits them."""
+    _worker_thread.active = True
+    try:
+        if connection.connection is not None:
+            apply_worker_settings(connection)
+        yield
+    finally:
+        _worker_thread.active = False
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+@receiver(connection_created, dispatch_uid="market.worker.apply_worker_settings")
+def _on_connection_created(sender, connection, **kwargs) -> None:
+    if getattr(_worker_thread, "active", False):
+        apply_worker_settings(connection)
+
+
+def apply_worker_settings(conn) -> None:
+    """PostgreSQL: ``synchronous_commit`` for this worker connection (``EVENTS_WORKER_SYNCHRONOUS_COMMIT``,
+    default off), so a delivery's COMMIT no longer waits for its WAL flush.
+
+    Why that is safe here: a delivery's effects and its "done" mark commit together, so a commit
+    lost in a crash (the last few hundred milliseconds before it) loses both, and the delivery
+    simply runs again: at least once, effects once. Other transactions never see a commit that
+    is later lost. An ``atomic=False`` subscriber's outside call (a KakaoTalk message) may repeat,
+    which is why it carries an idempotency key. Web requests keep synchronous commits: a client
+    told "reserved" must find the reservation after a crash."""
+    if conn.vendor != "postgresql":
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('synchronous_commit', %s, false)", [settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT]
+        )

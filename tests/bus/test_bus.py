@@ -331,7 +331,7 @@ def test_the_worker_stops_after_the_delivery_in_hand_and_gives_back_the_rest():
 
 def test_worker_once_command_runs_everything_due(capsys):
     publish(Pinged(key="a"))
-    call_command("events_worker", "--once")
+    call_command("events_worker", "--once", "--threads", "1")
     assert "ran 2 deliveries" in capsys.readouterr().out
     assert len(probe_rows()) == 2
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from django.test import override_settings
 
 from market import bus
 from market.models import Delivery, EventRecord
+from market.worker import Worker, worker_connection
 from tests.bus import support
 from tests.bus.support import Counted, Pinged, probe_rows
 
@@ -121,7 +123,6 @@ def test_a_rolled_back_publisher_leaves_no_event_on_postgres():
 
 def test_concurrent_claims_never_share_a_delivery():
     """Two connections claim at once: SKIP LOCKED hands each row to exactly one of them."""
-    import threading
 
     with override_settings(EVENTS_DISPATCH="worker"), transaction.atomic():
         for n in range(200):
@@ -146,3 +147,85 @@ def test_concurrent_claims_never_share_a_delivery():
         t.join()
     all_ids = [i for ids in claimed.values() for i in ids]
     assert len(all_ids) == len(set(all_ids)) == 200
+
+
+# --- threads and asynchronous commits --------------------------------------------------------
+
+
+def test_worker_threads_drain_a_backlog_delivering_each_exactly_once(monkeypatch):
+    with override_settings(EVENTS_DISPATCH="worker"), transaction.atomic():
+        for n in range(600):
+            bus.publish(Counted(n=n))
+    monkeypatch.setenv("PROBE_COUNT_SLEEP", "0.002")  # long enough for the threads to interleave
+    worker = Worker(batch=10, threads=4)
+
+    assert worker.run_until_idle() == 600
+
+    rows = probe_rows("test.count")
+    assert len(rows) == len({r[3] for r in rows}) == 600  # each event handled once
+    done = Delivery.objects.filter(subscriber="test.count", status="done")
+    assert done.count() == 600
+    owners = set(done.values_list("lease_owner", flat=True))
+    assert owners <= {f"{worker.owner}/{i}" for i in range(4)} and len(owners) > 1  # threads shared the work
+
+
+def test_sigterm_stops_every_thread_after_its_delivery_in_hand():
+    with override_settings(EVENTS_DISPATCH="worker"), transaction.atomic():
+        for n in range(300):
+            bus.publish(Counted(n=n))
+    worker = start_worker("forever", WORKER_THREADS="3", WORKER_BATCH="20", PROBE_COUNT_SLEEP="0.05")
+    wait_for(lambda: len(probe_rows("test.count")) >= 6, what="the threads to get going")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=20) == 0
+
+    done = Delivery.objects.filter(subscriber="test.count", status="done").count()
+    assert 0 < done < 300
+    assert len(probe_rows("test.count")) == done  # every delivery in hand finished, nothing half-done
+    # The rest was handed back at once, not left to lease expiry.
+    assert not Delivery.objects.filter(subscriber="test.count", status="pending").exclude(lease_owner="").exists()
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("configured", ["off", "on"])
+def test_synchronous_commit_is_the_workers_setting_on_worker_connections_only(settings, configured):
+    settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT = configured
+    seen: list[tuple[str, str]] = []
+    support.ON_HANDLE.append(lambda event: seen.append((event.key, synchronous_commit())))
+    try:
+        bus.pause("test.other")
+        settings.EVENTS_DISPATCH = "inline"
+        with transaction.atomic():  # a web request: the inline dispatch runs in its process
+            bus.publish(Pinged(key="request"))
+        settings.EVENTS_DISPATCH = "worker"
+        with transaction.atomic():
+            bus.publish(Pinged(key="worker-1"))
+            bus.publish(Pinged(key="worker-2"))
+        assert Worker(batch=1, threads=2).run_until_idle() == 2
+    finally:
+        support.ON_HANDLE.clear()
+
+    assert sorted(seen) == [("request", "on"), ("worker-1", configured), ("worker-2", configured)]
+    assert synchronous_commit() == "on"  # the request's connection never changed
+
+
+def test_a_worker_connection_gets_the_setting_again_after_a_reconnect(settings):
+    settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT = "off"
+    seen: list = []
+
+    def in_a_worker_thread() -> None:
+        with worker_connection():
+            seen.append(synchronous_commit())
+            connection.close()  # e.g. close_old_connections() after CONN_MAX_AGE, or an outage
+            seen.append(synchronous_commit())
+        seen.append(connection.connection is None)  # the worker closes its connection on the way out
+
+    thread = threading.Thread(target=in_a_worker_thread)
+    thread.start()
+    thread.join()
+    assert seen == ["off", "off", True]
+    assert synchronous_commit() == "on"

@@ -16,9 +16,10 @@ import tests.bus.support  # noqa: E402,F401  (registers the test subscribers)
 from market.worker import Worker  # noqa: E402
 
 if __name__ == "__main__":
-    worker = Worker(batch=int(os.environ.get("WORKER_BATCH", "10")), poll=0.05)
+    worker = Worker(
+        batch=int(os.environ.get("WORKER_BATCH", "10")), poll=0.05, threads=int(os.environ.get("WORKER_THREADS", "1"))
+    )
     if sys.argv[1:] == ["once"]:
-        while worker.run_once():
-            pass
+        worker.run_until_idle()
     else:
         worker.run_forever()

@@ -10,13 +10,17 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run every due delivery once, then exit.")
         parser.add_argument("--batch", type=int, default=None, help="Deliveries claimed per round.")
         parser.add_argument("--poll", type=float, default=None, help="Seconds to sleep when idle.")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="Delivery threads, each with its own connection (default: EVENTS_WORKER_THREADS). "
+            "Pays off on PostgreSQL; SQLite lets one writer in at a time.",
+        )
 
-    def handle(self, *args, once: bool, batch: int | None, poll: float | None, **options):
-        worker = Worker(batch=batch, poll=poll)
+    def handle(self, *args, once: bool, batch: int | None, poll: float | None, threads: int | None, **options):
+        worker = Worker(batch=batch, poll=poll, threads=threads)
         if once:
-            total = 0
-            while claimed := worker.run_once():
-                total += claimed
-            self.stdout.write(f"ran {total} deliveries")
+            self.stdout.write(f"ran {worker.run_until_idle()} deliveries")
             return
         worker.run_forever()
