@@ -4,7 +4,8 @@ Publishing (inside the command's transaction)::
 
     publish(ReservationPlaced(...))
 
-1. stores the event in the log and one delivery row per durable subscriber (two INSERTs),
+1. stores the event in the log and one delivery row per durable subscriber (two INSERTs; one
+   statement on PostgreSQL),
 2. runs the in-transaction subscribers right away through a blinker signal; one may veto the
    command by raising a ``market.errors.DomainError`` (everything rolls back),
 3. after commit, runs the durable subscribers (inline dispatch), each in its own transaction.
@@ -157,7 +158,7 @@ def publish(event: Event) -> Event:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("publish() must be called inside transaction.atomic(): events commit with their cause")
-    record = EventRecord.objects.create(
+    record = EventRecord(
         event_id=event.event_id,
         type=event.type,
         version=event.version,
@@ -166,21 +167,54 @@ def publish(event: Event) -> Event:
         occurred_at=event.occurred_at,
         payload=event.payload(),
     )
-    event = replace(event, sequence=record.pk)
     subscriber_ids = _durable_by_type.get(event.type, [])
-    if subscriber_ids:
+    if subscriber_ids and connection.vendor == "postgresql":
+        deliveries = _insert_with_deliveries(connection, record, subscriber_ids, event.aggregate_key)
+    else:
+        record.save(force_insert=True)
         now = timezone.now()
-        deliveries = Delivery.objects.bulk_create(
+        created = Delivery.objects.bulk_create(
             Delivery(event=record, subscriber=sid, aggregate_key=event.aggregate_key, available_at=now)
             for sid in subscriber_ids
         )
-        if settings.EVENTS_DISPATCH == "inline":
-            ids = [d.pk for d in deliveries if _subscribers[d.subscriber].inline]
-            if ids:
-                transaction.on_commit(partial(_dispatch_inline, ids), robust=True)
+        deliveries = [(d.pk, d.subscriber) for d in created]
+    event = replace(event, sequence=record.pk)
+    if settings.EVENTS_DISPATCH == "inline":
+        ids = [pk for pk, sid in deliveries if _subscribers[sid].inline]
+        if ids:
+            transaction.on_commit(partial(_dispatch_inline, ids), robust=True)
     with observability.log_context(event_id=str(event.event_id)):
         _in_transaction_signals.signal(event.type).send(blinker.ANY, event=event)
     return event
+
+
+# PostgreSQL: the event and its deliveries in one round trip. The CTE inserts the event; the
+# outer INSERT adds one delivery per subscriber and returns their ids (inline dispatch needs them).
+_PUBLISH_SQL = """
+    WITH e AS (
+        INSERT INTO market_eventrecord (event_id, type, version, aggregate_type, aggregate_id, occurred_at, payload)
+        VALUES (%s, %s, %s, %s, %s, %s, %s)
+        RETURNING id
+    )
+    INSERT INTO market_delivery
+        (event_id, subscriber, aggregate_key, status, attempts, available_at, lease_owner, last_error, created_at)
+    SELECT e.id, s.subscriber, %s, 'pending', 0, %s, '', '', %s
+    FROM e, unnest(%s::text[]) AS s(subscriber)
+    RETURNING event_id, id, subscriber
+"""
+_EVENT_COLUMNS = ("event_id", "type", "version", "aggregate_type", "aggregate_id", "occurred_at", "payload")
+
+
+def _insert_with_deliveries(connection, record: EventRecord, subscriber_ids: list[str], aggregate_key: str):
+    """Run ``_PUBLISH_SQL`` for ``record`` (sets its pk). Returns [(delivery id, subscriber)]."""
+    values = [EventRecord._meta.get_field(c).get_db_prep_save(getattr(record, c), connection) for c in _EVENT_COLUMNS]
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_PUBLISH_SQL, [*values, aggregate_key, now, now, list(subscriber_ids)])
+        rows = cursor.fetchall()
+    record.pk = rows[0][0]
+    record._state.adding = False
+    return [(pk, sid) for _, pk, sid in rows]
 
 
 def _dispatch_inline(delivery_ids: list[int]) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from market import bus
@@ -57,12 +57,28 @@ def test_publish_outside_a_transaction_is_refused():
         bus.publish(Pinged(key="a"))
 
 
-def test_publishing_costs_two_inserts(django_assert_max_num_queries):
-    with transaction.atomic(), django_assert_max_num_queries(2) as captured:
+def test_publishing_costs_two_inserts_and_one_statement_on_postgres(django_assert_max_num_queries):
+    statements = 1 if connection.vendor == "postgresql" else 2
+    with transaction.atomic(), django_assert_max_num_queries(statements) as captured:
         bus.publish(Pinged(key="a"))
-    assert all(q["sql"].startswith("INSERT") for q in captured.captured_queries)
+    assert len(captured.captured_queries) == statements
+    assert all(q["sql"].lstrip().startswith(("INSERT", "WITH")) for q in captured.captured_queries)
     assert EventRecord.objects.count() == 1
     assert {d.subscriber for d in Delivery.objects.all()} == {"test.record", "test.other"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_dispatch_gets_the_new_delivery_ids_from_the_publishing_statement(settings):
+    support.ensure_probe_table()
+    settings.EVENTS_DISPATCH = "inline"
+    with transaction.atomic():
+        event = bus.publish(Pinged(key="a", n=1))
+        bus.publish(support.Called(key="010"))
+        assert Delivery.objects.filter(event_id=event.sequence).count() == 2
+    # After commit both of Pinged's subscribers and the outside one ran, each exactly its own delivery.
+    assert sorted(r[0] for r in probe_rows()) == ["test.other", "test.outside", "test.record"]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"done"}
+    assert set(Delivery.objects.values_list("aggregate_key", flat=True)) == {"probe:a", "phone:010"}
 
 
 def test_published_event_is_stored_with_its_envelope():
