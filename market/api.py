@@ -68,8 +68,8 @@ class CountWhenNeededPaginator(DjangoPaginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
-        if self.orphans or "count" in self.__dict__:
-            return super().page(number)
+        if self.orphans or "count" in self.__dict__ or number * self.per_page > MAX_ID:
+            return super().page(number)  # (an offset beyond any row: Django counts and says "empty")
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page])
         if len(rows) < self.per_page and (rows or (number == 1 and self.allow_empty_first_page)):

@@ -112,7 +112,14 @@ def test_the_paginator_refuses_what_djangos_refuses(seller):
         product_register(seller=seller, name=f"p{i}", price=i)
     paginator = CountWhenNeededPaginator(Product.objects.order_by("id"), 2)
     assert paginator.page(2).has_previous() and not paginator.page(2).has_next()
-    for bad, error in [("x", PageNotAnInteger), (1.5, PageNotAnInteger), (0, EmptyPage), (3, EmptyPage)]:
+    beyond_any_offset = 2**63 // 2 + 1
+    for bad, error in [
+        ("x", PageNotAnInteger),
+        (1.5, PageNotAnInteger),
+        (0, EmptyPage),
+        (3, EmptyPage),
+        (beyond_any_offset, EmptyPage),
+    ]:
         with pytest.raises(error):
             CountWhenNeededPaginator(Product.objects.order_by("id"), 2).page(bad)
 
