@@ -30,16 +30,18 @@ Delivery guarantees of durable subscribers, per subscriber:
   requeued it runs after the ones that went past it, so handlers must tolerate that;
 - paused subscribers keep accumulating deliveries, which run when resumed;
 - several workers (processes, threads, machines) claim with ``FOR UPDATE SKIP LOCKED`` and a
-  lease, so one delivery never runs in two places at once while its lease lasts. A lease expires
-  (its worker died, or its handler ran past ``EVENTS_LEASE_SECONDS``) and another worker takes
-  the delivery over; the old holder can then no longer mark it done (see below), so its effects
-  roll back.
+  lease, so one delivery never runs in two places at once. A running delivery's row stays locked
+  until its transaction ends, so nobody else claims it even if the handler outlives its lease; a
+  lease left by a worker that died expires (``EVENTS_LEASE_SECONDS``) and another worker takes
+  the delivery over.
 
 Running a delivery costs no read of its own: the claim's SELECT brings the event along, and the
-handler's transaction ends with one conditional UPDATE, ``status='done' WHERE id=… AND
-status='pending' AND lease_owner=<us>``. If it matches no row the lease was taken over, the
-transaction rolls back and the delivery counts as "skipped" here. The worker (``market.worker``)
-may run several threads and commits asynchronously on PostgreSQL; see there why that is safe.
+handler's transaction starts with one conditional UPDATE, ``status='done' WHERE id=… AND
+status='pending' AND lease_owner=<us>``, which both checks the lease and locks the row. If it
+matches no row the lease was taken over and the delivery counts as "skipped" here; if the handler
+raises, the rollback leaves the delivery pending and the failure is recorded. The worker
+(``market.worker``) may run several threads and commits asynchronously on PostgreSQL; see there
+why that is safe.
 """
 
 from __future__ import annotations
@@ -310,11 +312,13 @@ def run_delivery(delivery: Delivery | int, *, owner: str) -> str:
     try:
         subscriber = _subscriber_for(delivery)
         if subscriber.atomic:
-            # The handler's writes and "done" commit together: effects apply once. No lock is
-            # taken up front; the done UPDATE is the guard (see _mark_done).
+            # The handler's writes and "done" commit together: effects apply once. "done" is
+            # written first: that one UPDATE checks our lease and locks the row until commit, so
+            # no other worker can claim it meanwhile (SKIP LOCKED), even if the handler outlives
+            # the lease. If the handler raises, the rollback makes the delivery pending again.
             with transaction.atomic():
-                _send(subscriber, delivery)
                 _mark_done(delivery.pk, owner)
+                _send(subscriber, delivery)
         else:
             # Outside any transaction; our lease keeps other workers away meanwhile.
             _send(subscriber, delivery)
@@ -344,7 +348,9 @@ def _send(subscriber: Subscriber, delivery: Delivery) -> None:
 def _mark_done(delivery_id: int, owner: str) -> None:
     """One conditional UPDATE: done only if still pending and still leased to ``owner``. A worker
     whose lease expired and was taken over (or whose delivery another finished) matches no row
-    and raises, so its handler's writes roll back and only one worker's effects ever commit."""
+    and raises LeaseLost before running anything (after, for ``atomic=False`` subscribers, whose
+    handler ran outside: then only the provider's idempotency protects). ``completed_at`` is the
+    time the successful attempt started."""
     marked = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_owner=owner).update(
         status=Delivery.Status.DONE,
         attempts=F("attempts") + 1,

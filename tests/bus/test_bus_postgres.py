@@ -229,3 +229,39 @@ def test_a_worker_connection_gets_the_setting_again_after_a_reconnect(settings):
     thread.join()
     assert seen == ["off", "off", True]
     assert synchronous_commit() == "on"
+
+
+def test_a_running_delivery_cannot_be_claimed_even_after_its_lease_expired(settings):
+    """The done UPDATE that opens the handler's transaction locks the row until commit: a second
+    worker's claim skips it, however long the handler takes."""
+    import threading
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    bus.pause("test.other")
+    with override_settings(EVENTS_DISPATCH="worker"), transaction.atomic():
+        bus.publish(Pinged(key="slow"))
+    started, release = threading.Event(), threading.Event()
+    support.ON_HANDLE.append(lambda event: (started.set(), release.wait(10)))
+    outcome = {}
+
+    def run_a() -> None:
+        try:
+            (delivery,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+            outcome["a"] = bus.run_delivery(delivery, owner="A")
+        finally:
+            connection.close()
+
+    worker_a = threading.Thread(target=run_a)
+    worker_a.start()
+    try:
+        assert started.wait(10)
+        past_the_lease = timezone.now() + timedelta(seconds=settings.EVENTS_LEASE_SECONDS + 1)
+        assert bus.claim(owner="B", subscriber="test.record", now=past_the_lease) == []
+    finally:
+        release.set()
+        worker_a.join()
+        support.ON_HANDLE.clear()
+    assert outcome["a"] == "done"
+    assert len(probe_rows("test.record")) == 1
