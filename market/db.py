@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-from weakref import WeakKeyDictionary
-
 from django.db import connection
 
 MAX_ID = 2**63 - 1  # the largest bigint: no row has a bigger id, and looking one up would overflow
@@ -22,34 +19,18 @@ def parse_id(value: object) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
-# Raw PostgreSQL connection -> the (lock_ms, statement_ms) its session already has; weak, so a
-# closed connection drops out and a new one (reconnect, pool) starts unknown.
-_session_timeouts: WeakKeyDictionary[Any, tuple[int, int]] = WeakKeyDictionary()
+def set_local_timeouts(*, lock_ms: int, statement_ms: int) -> None:
+    """Bound how long the current transaction may wait for row locks and run one statement.
 
-
-def bound_waits(*, lock_ms: int, statement_ms: int) -> None:
-    """Bound how long this connection waits for row locks and runs one statement.
-
-    PostgreSQL only; a no-op elsewhere. Outside a transaction (the reservation command calls it
-    before opening its own) it sets ``lock_timeout``/``statement_timeout`` for the connection's
-    session, once: later calls with the same bounds cost no round trip, so the hot path pays it
-    only the first time a connection serves it (they then bound every later statement on that
-    connection too). Inside a transaction it falls back to ``SET LOCAL`` semantics (ends with the
-    transaction, costs a round trip each time), because a session ``SET`` made in a transaction
-    that rolls back would be undone behind our back.
+    PostgreSQL only (``SET LOCAL``: the bounds end with the transaction, so nothing else on the
+    connection is affected); a no-op elsewhere. Used on hot paths such as reserving, where waiting
+    in a queue is worse than a quick "try again shortly". One round trip, deliberately: bounds set
+    on the whole session would silently apply to whatever the connection serves next.
     """
     if connection.vendor != "postgresql":
         return
-    wanted = (int(lock_ms), int(statement_ms))
-    in_transaction = connection.in_atomic_block
-    if not in_transaction:
-        connection.ensure_connection()
-        if _session_timeouts.get(connection.connection) == wanted:
-            return
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
-            [f"{wanted[0]}ms", in_transaction, f"{wanted[1]}ms", in_transaction],
+            "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+            [f"{int(lock_ms)}ms", f"{int(statement_ms)}ms"],
         )
-    if not in_transaction:
-        _session_timeouts[connection.connection] = wanted

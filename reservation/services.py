@@ -13,7 +13,7 @@ from django.db import IntegrityError, OperationalError, transaction
 
 from market import events
 from market.bus import publish
-from market.db import bound_waits, parse_id
+from market.db import parse_id, set_local_timeouts
 from market.errors import Conflict, Forbidden, NotFound, TryAgainShortly
 from reservation.handlers import being_placed
 from reservation.models import Reservation
@@ -31,12 +31,10 @@ def reservation_place(*, buyer, product_id: int) -> Reservation:
     if product_pk is None:
         raise NotFound("No such product.", code="product_not_found")
     try:
-        # Once per connection (not per reservation) unless we are inside a caller's transaction.
-        bound_waits(
-            lock_ms=getattr(settings, "RESERVATION_LOCK_TIMEOUT_MS", 1000),
-            statement_ms=getattr(settings, "RESERVATION_STATEMENT_TIMEOUT_MS", 3000),
-        )
         with transaction.atomic():
+            set_local_timeouts(
+                lock_ms=settings.RESERVATION_LOCK_TIMEOUT_MS, statement_ms=settings.RESERVATION_STATEMENT_TIMEOUT_MS
+            )
             reservation = Reservation.objects.create(buyer=buyer, product_id=product_pk)
             # product.hold_for_reservation holds the product and publishes ProductReserved;
             # reservation.record_listing copies the listing onto our row and onto this instance.

@@ -1,6 +1,6 @@
 """The reservation's request path stays lean: the hold returns the listing in its own UPDATE, the
-command learns the copied listing without reading its row back, the timeouts are set once per
-connection (PostgreSQL), and a list that fits its page sends no COUNT."""
+command learns the copied listing without reading its row back, the timeouts bound only the
+reservation's own transaction (PostgreSQL), and a list that fits its page sends no COUNT."""
 
 from __future__ import annotations
 
@@ -64,25 +64,15 @@ def test_the_hold_still_names_why_it_vetoes(seller, buyer, other_buyer, setup, c
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_reservation_timeouts_are_set_once_per_connection(seller, buyer, settings):
-    products = [product_register(seller=seller, name=f"p{i}", price=100) for i in range(3)]
-
-    def set_configs(product):
-        with CaptureQueriesContext(connection) as ctx:
-            reservation_place(buyer=buyer, product_id=product.pk)
-        return sum("set_config" in q["sql"] for q in ctx.captured_queries)
-
-    connection.close()  # a fresh connection knows nothing yet
-    assert set_configs(products[0]) == 1
-    assert set_configs(products[1]) == 0
-    with connection.cursor() as cursor:
+def test_the_reservation_timeouts_bound_its_transaction_only(seller, buyer, settings):
+    product = product_register(seller=seller, name="p", price=100)
+    settings.RESERVATION_LOCK_TIMEOUT_MS = 250
+    with CaptureQueriesContext(connection) as ctx:
+        reservation_place(buyer=buyer, product_id=product.pk)
+    assert sum("set_config" in q["sql"] for q in ctx.captured_queries) == 1
+    with connection.cursor() as cursor:  # the next statement on this connection is not bounded
         cursor.execute("SHOW lock_timeout")
-        assert cursor.fetchone()[0] == "1s"
-    settings.RESERVATION_LOCK_TIMEOUT_MS = 250  # other bounds: set again
-    assert set_configs(products[2]) == 1
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW lock_timeout")
-        assert cursor.fetchone()[0] == "250ms"
+        assert cursor.fetchone()[0] == "0"
 
 
 # --- the paginator: COUNT only when the page cannot tell --------------------------------------
