@@ -19,20 +19,8 @@ def request_payment(event: events.ProductReserved) -> None:
     with transaction.atomic():
         if Payment.objects.filter(reservation_id=event.reservation_id).exists():
             return
-        Payment.objects.bulk_create(
-            [
-                Payment(
-                    reservation_id=event.reservation_id,
-                    product_id=event.product_id,
-                    buyer_id=event.buyer_id,
-                    seller_id=event.seller_id,
-                    amount=int(event.price),
-                    status=Payment.Status.UNPAID,
-                )
-            ],
-            ignore_conflicts=True,  # a concurrent cancel's tombstone may have won the insert
-        )
-        payment = Payment.objects.get(reservation_id=event.reservation_id)
+        # A concurrent cancel's tombstone may win the insert; then it stays voided.
+        payment = _insert_if_absent(event, price=event.price, status=Payment.Status.UNPAID)
         if payment.status != Payment.Status.UNPAID:
             return
         publish(payment_event(events.PaymentRequested, payment))
@@ -46,23 +34,32 @@ def void_on_cancel(event: events.ReservationCancelled) -> None:
     tombstone so the later request cannot bring it back."""
     payment = Payment.objects.select_for_update().filter(reservation_id=event.reservation_id).first()
     if payment is None:
-        Payment.objects.bulk_create(
-            [
-                Payment(
-                    reservation_id=event.reservation_id,
-                    product_id=event.product_id,
-                    buyer_id=event.buyer_id,
-                    seller_id=event.seller_id,
-                    amount=int(event.price),
-                    status=Payment.Status.VOIDED,
-                )
-            ],
-            ignore_conflicts=True,  # request_payment may have inserted meanwhile: lock and void that
-        )
-        payment = Payment.objects.select_for_update().get(reservation_id=event.reservation_id)
+        # request_payment may have inserted meanwhile: then we lock and void that row below.
+        payment = _insert_if_absent(event, price=event.price, status=Payment.Status.VOIDED)
         if payment.status == Payment.Status.VOIDED:  # our tombstone (the reservation is locked by us)
             publish(payment_event(events.PaymentVoided, payment))
             return
     if payment.void():  # raises Conflict("already_paid") when paid: the cancel rolls back
         payment.save(update_fields=["status", "updated_at"])
         publish(payment_event(events.PaymentVoided, payment))
+
+
+def _insert_if_absent(
+    event: events.ProductReserved | events.ReservationCancelled, *, price: str, status: str
+) -> Payment:
+    """The reservation's payment row, inserted with ``status`` unless one exists (also one a
+    concurrent transaction just inserted), returned locked until our transaction ends."""
+    Payment.objects.bulk_create(
+        [
+            Payment(
+                reservation_id=event.reservation_id,
+                product_id=event.product_id,
+                buyer_id=event.buyer_id,
+                seller_id=event.seller_id,
+                amount=int(price),
+                status=status,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return Payment.objects.select_for_update().get(reservation_id=event.reservation_id)
