@@ -494,10 +494,6 @@ def requeue(*, subscriber: str | None = None, ids: Iterable[int] | None = None) 
     )
 
 
-def event_types() -> dict[str, type[Event]]:
-    return dict(EVENT_TYPES)
-
-
 def catalogue() -> list[tuple[str, str, list[str], list[str]]]:
     """(event type, aggregate, in-transaction subscribers, durable subscribers) for every event,
     generated from the code: the living documentation of who listens to what."""

@@ -35,10 +35,6 @@ def log_context(*, event_id: str | None = None, subscriber: str | None = None, r
             var.reset(token)
 
 
-def current_request_id() -> str:
-    return _request_id.get()
-
-
 class ContextFilter(logging.Filter):
     """Adds request_id, event_id and subscriber to every record (unless the caller set them)."""
 
