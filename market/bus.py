@@ -332,6 +332,58 @@ def run_delivery(delivery: Delivery | int, *, owner: str) -> str:
     return "done"
 
 
+def run_deliveries(
+    deliveries: list[Delivery], *, owner: str, stopping: Callable[[], bool] = lambda: False
+) -> list[str]:
+    """Run claimed deliveries (what the worker does with a claim): those of one ``atomic``
+    subscriber together, in one transaction (``run_batch``); the others one by one. Regrouping
+    by subscriber keeps every ordering promise: a claim never holds two deliveries of the same
+    subscriber and aggregate (the later one waits for the earlier), and subscribers are
+    independent of each other. Stops early, leaving the rest leased, when ``stopping()``."""
+    groups: dict[str, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        groups[delivery.subscriber].append(delivery)
+    outcomes: list[str] = []
+    for subscriber_id, group in groups.items():
+        if stopping():
+            break
+        subscriber = _subscribers.get(subscriber_id)
+        if subscriber is not None and subscriber.atomic and len(group) > 1:
+            outcomes += run_batch(group, owner=owner)
+            continue
+        for delivery in group:
+            if stopping():
+                break
+            outcomes.append(run_delivery(delivery, owner=owner))
+    return outcomes
+
+
+def run_batch(deliveries: list[Delivery], *, owner: str) -> list[str]:
+    """Run several deliveries of one ``atomic`` subscriber in a single transaction: one UPDATE
+    marks them all done (checking our leases and locking the rows), the handler runs for each,
+    one COMMIT. Same promise as one by one — each delivery's effects commit with its "done" mark
+    — at a fraction of the round trips. If anything goes wrong (a handler raises, a lease was
+    lost, a deadlock with another worker's batch) nothing of the batch commits and each delivery
+    is run again on its own (``run_delivery``), so a failing one is retried alone and never
+    fails or delays the others beyond this one extra pass."""
+    subscriber = _subscriber_for(deliveries[0])
+    ids = [delivery.pk for delivery in deliveries]
+    try:
+        with transaction.atomic():
+            if _mark_done_many(ids, owner) != len(ids):
+                raise LeaseLost(ids)
+            for delivery in deliveries:
+                _send(subscriber, delivery)
+    except Exception as exc:
+        logger.info(
+            "batch of %s deliveries to %s rolled back (%s); running them one by one", len(ids), subscriber.id, exc
+        )
+        return [run_delivery(delivery, owner=owner) for delivery in deliveries]
+    for _ in deliveries:
+        observability.delivery_finished(subscriber.id, "done")
+    return ["done"] * len(deliveries)
+
+
 def _subscriber_for(delivery: Delivery) -> Subscriber:
     subscriber = _subscribers.get(delivery.subscriber)
     if subscriber is None:
@@ -343,6 +395,17 @@ def _send(subscriber: Subscriber, delivery: Delivery) -> None:
     event = delivery.event.to_event()
     with observability.log_context(event_id=str(event.event_id), subscriber=subscriber.id):
         _durable_signals.signal(event.type).send(subscriber.id, event=event)
+
+
+def _mark_done_many(ids: list[int], owner: str) -> int:
+    """``_mark_done`` for a batch, in one UPDATE; returns how many rows it marked."""
+    return Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING, lease_owner=owner).update(
+        status=Delivery.Status.DONE,
+        attempts=F("attempts") + 1,
+        completed_at=timezone.now(),
+        leased_until=None,
+        last_error="",
+    )
 
 
 def _mark_done(delivery_id: int, owner: str) -> None:
@@ -418,8 +481,7 @@ def drain(*, max_rounds: int = 100, subscriber: str | None = None, now: datetime
         claimed = claim_deliveries(owner=owner, subscriber=subscriber, now=now)
         if not claimed:
             break
-        for delivery in claimed:
-            done += run_delivery(delivery, owner=owner) == "done"
+        done += run_deliveries(claimed, owner=owner).count("done")
     return done
 
 

@@ -57,10 +57,7 @@ class Worker:
         """Claim one batch and run it. Returns how many deliveries were claimed."""
         owner = owner or self.owner
         claimed = bus.claim_deliveries(owner=owner, limit=self.batch)
-        for delivery in claimed:
-            if self.stopping:
-                break
-            bus.run_delivery(delivery, owner=owner)
+        bus.run_deliveries(claimed, owner=owner, stopping=lambda: self.stopping)
         if self.stopping:
             bus.release(owner)
         return len(claimed)

@@ -335,14 +335,31 @@ def test_an_outside_world_subscriber_cannot_mark_done_a_delivery_taken_over_mean
     assert Delivery.objects.get(pk=held_by_a.pk).status == "done"
 
 
-def test_the_worker_stops_after_the_delivery_in_hand_and_gives_back_the_rest():
+def test_the_worker_stops_after_the_transaction_in_hand_and_gives_back_the_rest():
     for n in range(3):
         publish(Pinged(key=f"k{n}"))
     worker = Worker(batch=10, poll=0)
     support.ON_HANDLE.append(lambda event: worker.stop())  # SIGTERM arrives during the first
     worker.run_once()
-    statuses = Delivery.objects.order_by("id").values_list("status", "lease_owner")
-    assert list(statuses).count(("done", worker.owner)) == 1
+    rows = list(Delivery.objects.order_by("id").values_list("subscriber", "status", "lease_owner"))
+    # The first subscriber's three deliveries ran as one batch (one transaction): it commits whole.
+    done = [(subscriber, owner) for subscriber, status, owner in rows if status == "done"]
+    assert len(done) == 3 and len({subscriber for subscriber, _ in done}) == 1
+    assert {owner for _, owner in done} == {worker.owner}
+    pending = [owner for _, status, owner in rows if status == "pending"]
+    assert pending and all(owner == "" for owner in pending)
+
+
+def test_the_worker_stops_after_the_delivery_in_hand_when_it_runs_them_one_by_one():
+    for n in range(3):
+        publish(support.Called(key=f"k{n}"))  # test.outside (atomic=False): one delivery at a time
+    worker = Worker(batch=10, poll=0)
+    support.ON_HANDLE.append(lambda event: worker.stop())
+    worker.run_once()
+    statuses = list(
+        Delivery.objects.filter(subscriber="test.outside").order_by("id").values_list("status", "lease_owner")
+    )
+    assert statuses.count(("done", worker.owner)) == 1
     assert all(owner == "" for status, owner in statuses if status == "pending")
 
 
