@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists
 
 from market import bus, events
 from market.events import Event
@@ -109,10 +110,12 @@ def mypage_apply_event(*, event: Event) -> bool:
     projection = PROJECTIONS.get(event.type)
     if projection is None:
         return False
-    with transaction.atomic():
-        if TimelineEntry.objects.filter(event_id=event.event_id).exists():
-            return False
+    # savepoint=False: inside a delivery's (or a rebuild batch's) transaction this costs no
+    # SAVEPOINT/RELEASE round trips; called on its own it is a transaction of its own.
+    with transaction.atomic(savepoint=False):
         row = _locked_row(event.reservation_id, event)  # type: ignore[attr-defined]
+        if row.applied:  # redelivered or replayed: the timeline already has it
+            return False
         changed: list[str] = []
         for name, value in projection.fields(event).items():
             if value not in (None, "") and getattr(row, name) in (None, ""):
@@ -145,8 +148,10 @@ def mypage_apply_event(*, event: Event) -> bool:
 
 
 def _locked_row(reservation_id: int, event: Event) -> MyPageRow:
-    """The reservation's row, locked; created (empty) if this is the first event about it."""
-    rows = MyPageRow.objects.select_for_update()
+    """The reservation's row, locked, with ``applied``: whether ``event`` is in its timeline
+    already (one query for both); created (empty) if this is the first event about it."""
+    applied = TimelineEntry.objects.filter(event_id=event.event_id)
+    rows = MyPageRow.objects.select_for_update(of=("self",)).annotate(applied=Exists(applied))
     row = rows.filter(pk=reservation_id).first()
     if row is not None:
         return row

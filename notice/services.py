@@ -104,30 +104,28 @@ def notification_send(*, notification: Notification) -> str:
     pending = Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING)
     try:
         response = channel.send(notification)
+    # Each outcome is one UPDATE, committed on its own (no transaction around a single statement).
     except PermanentFailure as exc:
-        with transaction.atomic():
-            pending.update(
-                status=Notification.Status.FAILED,
-                attempts=F("attempts") + 1,
-                last_error=exc.message[:2000],
-                provider_response=exc.response,
-            )
+        pending.update(
+            status=Notification.Status.FAILED,
+            attempts=F("attempts") + 1,
+            last_error=exc.message[:2000],
+            provider_response=exc.response,
+        )
         logger.warning("notification %s failed for good: %s", notification.uuid, exc.message)
         outcome = "failed"
     except TransientFailure as exc:
-        with transaction.atomic():
-            pending.update(attempts=F("attempts") + 1, last_error=exc.message[:2000], provider_response=exc.response)
+        pending.update(attempts=F("attempts") + 1, last_error=exc.message[:2000], provider_response=exc.response)
         logger.warning("notification %s not sent yet, will retry: %s", notification.uuid, exc.message)
         outcome = "retry"
     else:
-        with transaction.atomic():
-            pending.update(
-                status=Notification.Status.SENT,
-                attempts=F("attempts") + 1,
-                last_error="",
-                provider_response=response,
-                sent_at=timezone.now(),
-            )
+        pending.update(
+            status=Notification.Status.SENT,
+            attempts=F("attempts") + 1,
+            last_error="",
+            provider_response=response,
+            sent_at=timezone.now(),
+        )
         outcome = "sent"
     observability.emit("notification_finished", channel=notification.channel, status=outcome)
     return outcome

@@ -16,7 +16,7 @@ def request_payment(event: events.ProductReserved) -> None:
 
     Runs after the reservation committed (reserving never waits on us). Insert-if-absent: a
     redelivery changes nothing, and a voided tombstone left by an earlier cancel stays voided."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no SAVEPOINT round trips inside the delivery's transaction
         if Payment.objects.filter(reservation_id=event.reservation_id).exists():
             return
         # A concurrent cancel's tombstone may win the insert; then it stays voided.
