@@ -70,6 +70,7 @@ from market.models import Delivery, EventRecord, Subscription
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Event], None]
+BatchHandler = Callable[[list[Event]], None]
 
 _in_transaction_signals = blinker.Namespace()
 _durable_signals = blinker.Namespace()
@@ -86,6 +87,9 @@ class Subscriber:
     # slow outside world never delays the request that published.
     atomic: bool = True
     inline: bool = True
+    # Optional: the same work for a list of events at once (a handful of statements instead of a
+    # few per event); the worker uses it for a claim's deliveries to this subscriber.
+    batch: BatchHandler | None = None
 
 
 _subscribers: dict[str, Subscriber] = {}
@@ -93,7 +97,12 @@ _durable_by_type: dict[str, list[str]] = defaultdict(list)
 
 
 def _register(
-    event_classes: Iterable[type[Event]], id: str, durable: bool, atomic: bool = True, inline: bool = True
+    event_classes: Iterable[type[Event]],
+    id: str,
+    durable: bool,
+    atomic: bool = True,
+    inline: bool = True,
+    batch: BatchHandler | None = None,
 ) -> Callable[[Handler], Handler]:
     types = tuple(cls.type for cls in event_classes)
     if not types:
@@ -105,7 +114,7 @@ def _register(
                 return handler
             raise ValueError(f"subscriber id {id!r} is registered twice")
         _subscribers[id] = Subscriber(
-            id=id, event_types=types, handler=handler, durable=durable, atomic=atomic, inline=inline
+            id=id, event_types=types, handler=handler, durable=durable, atomic=atomic, inline=inline, batch=batch
         )
         namespace = _durable_signals if durable else _in_transaction_signals
         for event_type in types:
@@ -134,13 +143,15 @@ def in_transaction(*event_classes: type[Event], id: str) -> Callable[[Handler], 
 
 
 def durable(
-    *event_classes: type[Event], id: str, atomic: bool = True, inline: bool = True
+    *event_classes: type[Event], id: str, atomic: bool = True, inline: bool = True, batch: BatchHandler | None = None
 ) -> Callable[[Handler], Handler]:
     """Run after commit, in a transaction of its own, at least once, under a stable id.
 
     ``atomic=False`` runs the handler outside a transaction (for calls to the outside world; the
-    handler must make repeated runs harmless). ``inline=False`` leaves it to the worker."""
-    return _register(event_classes, id, durable=True, atomic=atomic, inline=inline)
+    handler must make repeated runs harmless). ``inline=False`` leaves it to the worker.
+    ``batch`` handles a list of events at once, with the same effect as the handler applied to
+    each in turn; the worker prefers it for several deliveries (``run_batch``)."""
+    return _register(event_classes, id, durable=True, atomic=atomic, inline=inline, batch=batch)
 
 
 def subscribers() -> dict[str, Subscriber]:
@@ -335,11 +346,12 @@ def run_delivery(delivery: Delivery | int, *, owner: str) -> str:
 def run_deliveries(
     deliveries: list[Delivery], *, owner: str, stopping: Callable[[], bool] = lambda: False
 ) -> list[str]:
-    """Run claimed deliveries (what the worker does with a claim): those of one ``atomic``
-    subscriber together, in one transaction (``run_batch``); the others one by one. Regrouping
-    by subscriber keeps every ordering promise: a claim never holds two deliveries of the same
-    subscriber and aggregate (the later one waits for the earlier), and subscribers are
-    independent of each other. Stops early, leaving the rest leased, when ``stopping()``."""
+    """Run claimed deliveries (what the worker does with a claim), grouped by subscriber: a
+    group of several runs as a batch (``run_batch``) when its subscriber is atomic or has a batch
+    handler, otherwise one by one. Regrouping keeps every ordering promise: a claim never holds
+    two deliveries of the same subscriber and aggregate (the later one waits for the earlier),
+    and subscribers are independent of each other. Stops early, leaving the rest leased (the
+    worker then releases them), once ``stopping()``."""
     groups: dict[str, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
         groups[delivery.subscriber].append(delivery)
@@ -348,7 +360,7 @@ def run_deliveries(
         if stopping():
             break
         subscriber = _subscribers.get(subscriber_id)
-        if subscriber is not None and subscriber.atomic and len(group) > 1:
+        if subscriber is not None and len(group) > 1 and (subscriber.atomic or subscriber.batch):
             outcomes += run_batch(group, owner=owner)
             continue
         for delivery in group:
@@ -359,29 +371,45 @@ def run_deliveries(
 
 
 def run_batch(deliveries: list[Delivery], *, owner: str) -> list[str]:
-    """Run several deliveries of one ``atomic`` subscriber in a single transaction: one UPDATE
-    marks them all done (checking our leases and locking the rows), the handler runs for each,
-    one COMMIT. Same promise as one by one — each delivery's effects commit with its "done" mark
-    — at a fraction of the round trips. If anything goes wrong (a handler raises, a lease was
-    lost, a deadlock with another worker's batch) nothing of the batch commits and each delivery
-    is run again on its own (``run_delivery``), so a failing one is retried alone and never
-    fails or delays the others beyond this one extra pass."""
+    """Run several deliveries of one subscriber together. Returns their outcomes, in order.
+
+    Atomic subscribers: one transaction. One UPDATE marks them all done (checking our leases
+    and locking the rows), the batch handler (or the handler, for each) runs, one COMMIT. Same
+    promise as one by one, each delivery's effects commit with its "done" mark, at a fraction
+    of the round trips. ``atomic=False`` subscribers with a batch handler: the handler runs
+    outside a transaction, then one UPDATE marks them done.
+
+    If anything goes wrong (a handler raises, a lease was lost, a deadlock with another worker's
+    batch), nothing of an atomic batch commits and each delivery runs again on its own
+    (``run_delivery``): a failing one is retried alone and holds the others back by no more
+    than this one extra pass. The failed pass counts no attempt."""
     subscriber = _subscriber_for(deliveries[0])
     ids = [delivery.pk for delivery in deliveries]
     try:
-        with transaction.atomic():
+        if subscriber.atomic:
+            with transaction.atomic():
+                if _mark_done_many(ids, owner) != len(ids):
+                    raise LeaseLost(ids)
+                _send_batch(subscriber, deliveries)
+        else:
+            _send_batch(subscriber, deliveries)
             if _mark_done_many(ids, owner) != len(ids):
-                raise LeaseLost(ids)
-            for delivery in deliveries:
-                _send(subscriber, delivery)
+                raise LeaseLost(ids)  # the calls are made; run_delivery marks what is still ours
     except Exception as exc:
-        logger.info(
-            "batch of %s deliveries to %s rolled back (%s); running them one by one", len(ids), subscriber.id, exc
-        )
+        logger.info("batch of %s deliveries to %s failed (%s); running them one by one", len(ids), subscriber.id, exc)
         return [run_delivery(delivery, owner=owner) for delivery in deliveries]
     for _ in deliveries:
         observability.delivery_finished(subscriber.id, "done")
     return ["done"] * len(deliveries)
+
+
+def _send_batch(subscriber: Subscriber, deliveries: list[Delivery]) -> None:
+    if subscriber.batch is None:
+        for delivery in deliveries:
+            _send(subscriber, delivery)
+        return
+    with observability.log_context(subscriber=subscriber.id):
+        subscriber.batch([delivery.event.to_event() for delivery in deliveries])
 
 
 def _subscriber_for(delivery: Delivery) -> Subscriber:

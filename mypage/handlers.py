@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from market.bus import durable
 from market.events import Event
-from mypage.services import PROJECTED_EVENTS, SUBSCRIBER_ID, mypage_apply_event
+from mypage.services import PROJECTED_EVENTS, SUBSCRIBER_ID, mypage_apply_event, mypage_apply_events
 
 
-@durable(*PROJECTED_EVENTS, id=SUBSCRIBER_ID)
+def project_many(events: list[Event]) -> None:
+    """The worker's batches: the same fold, a fixed number of statements per batch."""
+    mypage_apply_events(events=events)
+
+
+@durable(*PROJECTED_EVENTS, id=SUBSCRIBER_ID, batch=project_many)
 def project(event: Event) -> None:
     """Idempotent and order-tolerant: see mypage.services."""
     mypage_apply_event(event=event)

@@ -15,12 +15,12 @@ The handlers (``mypage.handlers``) and the rebuild command call the same ``mypag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists
 
 from market import bus, events
 from market.events import Event
@@ -107,61 +107,98 @@ PROJECTED_EVENTS: tuple[type[Event], ...] = tuple(events.EVENT_TYPES[t] for t in
 def mypage_apply_event(*, event: Event) -> bool:
     """Fold ``event`` into its reservation's row and timeline. Returns False when the event is
     not about a reservation or was already applied (redelivery, replay)."""
-    projection = PROJECTIONS.get(event.type)
-    if projection is None:
-        return False
+    return mypage_apply_events(events=[event]) == 1
+
+
+def mypage_apply_events(*, events: Iterable[Event]) -> int:
+    """Fold ``events``, in the order given, into their reservations' rows and timelines, exactly
+    as one ``mypage_apply_event`` after another would, in a fixed number of statements whatever
+    their number: which are applied already, the rows locked (the missing ones created), one
+    upsert of the changed rows, one INSERT of the timeline entries. Returns how many events were
+    applied (skipped: not about a reservation, or already in a timeline)."""
+    todo = list({e.event_id: e for e in events if e.type in PROJECTIONS}.values())
+    if not todo:
+        return 0
     # savepoint=False: inside a delivery's (or a rebuild batch's) transaction this costs no
     # SAVEPOINT/RELEASE round trips; called on its own it is a transaction of its own.
     with transaction.atomic(savepoint=False):
-        row = _locked_row(event.reservation_id, event)  # type: ignore[attr-defined]
-        if row.applied:  # redelivered or replayed: the timeline already has it
-            return False
-        changed: list[str] = []
-        for name, value in projection.fields(event).items():
-            if value not in (None, "") and getattr(row, name) in (None, ""):
-                setattr(row, name, value)
-                changed.append(name)
-        column = STATUS_COLUMN[projection.subject]
-        ranks = RANKS[projection.subject]
-        current = getattr(row, column)
-        if ranks[projection.status] > ranks.get(current or "", 0):
-            setattr(row, column, projection.status)
-            changed.append(column)
-        if event.occurred_at < row.created_at:
-            row.created_at = event.occurred_at
-            changed.append("created_at")
-        if event.occurred_at > row.updated_at:
-            row.updated_at = event.occurred_at
-            changed.append("updated_at")
-        if changed:
-            row.save(update_fields=changed)
-        TimelineEntry.objects.create(
-            event_id=event.event_id,
-            sequence=event.sequence or 0,
-            row=row,
-            event_type=event.type,
-            subject=projection.subject,
-            status=projection.status,
-            occurred_at=event.occurred_at,
+        applied = set(
+            TimelineEntry.objects.filter(event_id__in=[e.event_id for e in todo]).values_list("event_id", flat=True)
         )
-    return True
+        todo = [e for e in todo if e.event_id not in applied]
+        if not todo:
+            return 0
+        rows = _locked_rows(todo)
+        changed: dict[int, set[str]] = defaultdict(set)
+        entries = []
+        for event in todo:
+            projection = PROJECTIONS[event.type]
+            row = rows[event.reservation_id]  # type: ignore[attr-defined]
+            changed[row.pk] |= _fold(row, event, projection)
+            entries.append(
+                TimelineEntry(
+                    event_id=event.event_id,
+                    sequence=event.sequence or 0,
+                    row=row,
+                    event_type=event.type,
+                    subject=projection.subject,
+                    status=projection.status,
+                    occurred_at=event.occurred_at,
+                )
+            )
+        fields = sorted(set().union(*changed.values()))
+        if fields:
+            # The rows exist and are locked: INSERT ... ON CONFLICT DO UPDATE is one UPDATE of
+            # them all, far cheaper to build than bulk_update's CASE WHEN per row and column.
+            MyPageRow.objects.bulk_create(
+                [rows[pk] for pk, names in changed.items() if names],
+                update_conflicts=True,
+                unique_fields=["reservation_id"],
+                update_fields=fields,
+            )
+        TimelineEntry.objects.bulk_create(entries)
+    return len(todo)
 
 
-def _locked_row(reservation_id: int, event: Event) -> MyPageRow:
-    """The reservation's row, locked, with ``applied``: whether ``event`` is in its timeline
-    already (one query for both); created (empty) if this is the first event about it."""
-    applied = TimelineEntry.objects.filter(event_id=event.event_id)
-    rows = MyPageRow.objects.select_for_update(of=("self",)).annotate(applied=Exists(applied))
-    row = rows.filter(pk=reservation_id).first()
-    if row is not None:
-        return row
-    # INSERT ... ON CONFLICT DO NOTHING: if another worker created it a moment ago (another
-    # aggregate's event) we wait for and lock theirs, with no savepoint around a failing INSERT.
-    MyPageRow.objects.bulk_create(
-        [MyPageRow(reservation_id=reservation_id, created_at=event.occurred_at, updated_at=event.occurred_at)],
-        ignore_conflicts=True,
-    )
-    return rows.get(pk=reservation_id)
+def _fold(row: MyPageRow, event: Event, projection: Projection) -> set[str]:
+    """Apply one event to its row in memory; returns the names of the columns it changed."""
+    changed: set[str] = set()
+    for name, value in projection.fields(event).items():
+        if value not in (None, "") and getattr(row, name) in (None, ""):
+            setattr(row, name, value)
+            changed.add(name)
+    column = STATUS_COLUMN[projection.subject]
+    ranks = RANKS[projection.subject]
+    if ranks[projection.status] > ranks.get(getattr(row, column) or "", 0):
+        setattr(row, column, projection.status)
+        changed.add(column)
+    if event.occurred_at < row.created_at:
+        row.created_at = event.occurred_at
+        changed.add("created_at")
+    if event.occurred_at > row.updated_at:
+        row.updated_at = event.occurred_at
+        changed.add("updated_at")
+    return changed
+
+
+def _locked_rows(events: list[Event]) -> dict[int, MyPageRow]:
+    """The rows of the events' reservations, locked in key order (so two workers' batches
+    cannot deadlock on rows that exist); the missing ones are created empty, as of the first
+    event about them, with INSERT ... ON CONFLICT DO NOTHING: if another worker created one a
+    moment ago we wait for and lock theirs, with no savepoint around a failing INSERT."""
+    first_seen: dict[int, Any] = {}
+    for event in events:
+        first_seen.setdefault(event.reservation_id, event.occurred_at)  # type: ignore[attr-defined]
+    locked = MyPageRow.objects.select_for_update().order_by("pk")
+    rows = {row.pk: row for row in locked.filter(pk__in=list(first_seen))}
+    missing = [pk for pk in first_seen if pk not in rows]
+    if missing:
+        MyPageRow.objects.bulk_create(
+            [MyPageRow(reservation_id=pk, created_at=first_seen[pk], updated_at=first_seen[pk]) for pk in missing],
+            ignore_conflicts=True,
+        )
+        rows |= {row.pk: row for row in locked.filter(pk__in=missing)}
+    return rows
 
 
 def mypage_rebuild(*, batch_size: int = 500, progress: Callable[[int], None] | None = None) -> int:

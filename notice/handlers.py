@@ -12,7 +12,20 @@ from market import events
 from market.bus import durable
 from market.events import Event
 from notice.messages import NOTIFYING_EVENTS
-from notice.services import directory_apply_event, notification_process_event
+from notice.services import (
+    directory_apply_event,
+    directory_apply_events,
+    notification_process_event,
+    notification_process_events,
+)
+
+
+def keep_directory_many(events: list[Event]) -> None:
+    directory_apply_events(events=events)
+
+
+def notify_many(events: list[Event]) -> None:
+    notification_process_events(events=events)
 
 
 @durable(
@@ -22,11 +35,12 @@ from notice.services import directory_apply_event, notification_process_event
     events.ProductUpdated,
     events.ProductReserved,
     id="notice.directory",
+    batch=keep_directory_many,
 )
 def keep_directory(event: Event) -> None:
     directory_apply_event(event=event)
 
 
-@durable(*NOTIFYING_EVENTS, id="notice.notify", atomic=False, inline=False)
+@durable(*NOTIFYING_EVENTS, id="notice.notify", atomic=False, inline=False, batch=notify_many)
 def notify(event: Event) -> None:
     notification_process_event(event=event)

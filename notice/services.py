@@ -14,14 +14,24 @@ subscriber ``notice.notify`` outside any transaction):
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from market import events, observability
-from market.events import Event
+from market import observability
+from market.events import (
+    Event,
+    ProductRegistered,
+    ProductReserved,
+    ProductUpdated,
+    UserContactChanged,
+    UserRegistered,
+)
 from notice import conf
 from notice.channels import PermanentFailure, TransientFailure, channel_for
 from notice.messages import messages_for, product_name_in
@@ -36,31 +46,49 @@ logger = logging.getLogger(__name__)
 def directory_apply_event(*, event: Event) -> None:
     """Keep the contact book and the product-name cache current (events of one user or one
     product arrive in order, so the latest write wins)."""
-    # One INSERT ... ON CONFLICT DO UPDATE each, instead of update_or_create's SELECT + SAVEPOINT
-    # + INSERT/UPDATE + RELEASE.
-    if isinstance(event, (events.UserRegistered, events.UserContactChanged)):
+    directory_apply_events(events=[event])
+
+
+def directory_apply_events(*, events: Iterable[Event]) -> None:
+    """``directory_apply_event`` for many events, in order: the last word per user and per
+    product wins, written with one INSERT ... ON CONFLICT DO UPDATE per table (instead of
+    update_or_create's SELECT + SAVEPOINT + INSERT/UPDATE + RELEASE per event)."""
+    contacts: dict[int, Recipient] = {}
+    names: dict[int, ProductName] = {}
+    for event in events:
+        if isinstance(event, (UserRegistered, UserContactChanged)):
+            contacts[event.user_id] = Recipient(user_id=event.user_id, username=event.username, phone=event.phone or "")
+        elif isinstance(event, (ProductRegistered, ProductUpdated, ProductReserved)):
+            names[event.product_id] = ProductName(product_id=event.product_id, name=event.name)
+    if contacts:
         Recipient.objects.bulk_create(
-            [Recipient(user_id=event.user_id, username=event.username, phone=event.phone or "")],
+            sorted(contacts.values(), key=lambda r: r.user_id),
             update_conflicts=True,
             unique_fields=["user_id"],
             update_fields=["username", "phone"],
         )
-    elif isinstance(event, (events.ProductRegistered, events.ProductUpdated, events.ProductReserved)):
+    if names:
         ProductName.objects.bulk_create(
-            [ProductName(product_id=event.product_id, name=event.name)],
+            sorted(names.values(), key=lambda p: p.product_id),
             update_conflicts=True,
             unique_fields=["product_id"],
             update_fields=["name"],
         )
 
 
-def _product_name(event: Event) -> str:
-    name = product_name_in(event)
-    if name:
-        return name
-    product_id = getattr(event, "product_id", None)
-    known = ProductName.objects.filter(product_id=product_id).values_list("name", flat=True).first()
-    return known or f"상품 #{product_id}"
+def _product_names(events: list[Event]) -> dict[object, str]:
+    """Per event id: the product name the event carries, else the one the directory knows (one
+    query for all of them), else "상품 #<id>"."""
+    carried = {event.event_id: product_name_in(event) for event in events}
+    unknown = {getattr(e, "product_id", None) for e in events if not carried[e.event_id]} - {None}
+    known = {}
+    if unknown:
+        known = dict(ProductName.objects.filter(product_id__in=unknown).values_list("product_id", "name"))
+    names = {}
+    for event in events:
+        product_id = getattr(event, "product_id", None)
+        names[event.event_id] = carried[event.event_id] or known.get(product_id) or f"상품 #{product_id}"
+    return names
 
 
 # --- notifications ------------------------------------------------------------------------------
@@ -68,14 +96,23 @@ def _product_name(event: Event) -> str:
 
 def notification_prepare(*, event: Event) -> list[Notification]:
     """Create this event's notifications if absent; return those still pending."""
-    messages = messages_for(event, _product_name(event))
+    return notification_prepare_many(events=[event])
+
+
+def notification_prepare_many(*, events: Iterable[Event]) -> list[Notification]:
+    """Create these events' notifications if absent, in one short transaction whatever their
+    number; return those still pending, oldest first."""
+    events = list(events)
+    names = _product_names(events)
+    messages = [(event, message) for event in events for message in messages_for(event, names[event.event_id])]
     if not messages:
         return []
     configured = conf.channel_name()
     with transaction.atomic():
-        contacts = {r.user_id: r for r in Recipient.objects.filter(user_id__in=[m.recipient_user_id for m in messages])}
+        wanted = {message.recipient_user_id for _, message in messages}
+        contacts = {r.user_id: r for r in Recipient.objects.filter(user_id__in=wanted)}
         rows = []
-        for message in messages:
+        for event, message in messages:
             contact = contacts.get(message.recipient_user_id)
             phone = contact.phone if contact else ""
             # No phone, no KakaoTalk: the console channel at least leaves a trace.
@@ -94,50 +131,68 @@ def notification_prepare(*, event: Event) -> list[Notification]:
                 )
             )
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(Notification.objects.filter(event_id=event.event_id, status=Notification.Status.PENDING).order_by("id"))
+    pending = Notification.objects.filter(
+        event_id__in=[event.event_id for event in events], status=Notification.Status.PENDING
+    )
+    return list(pending.order_by("id"))
 
 
 def notification_send(*, notification: Notification) -> str:
     """Send one pending notification now (call it outside any transaction) and record the
     outcome: "sent", "failed", or "retry" (still pending, one more attempt counted)."""
-    channel = channel_for(notification.channel)
-    pending = Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING)
+    return notification_send_many(notifications=[notification])[0]
+
+
+def notification_send_many(*, notifications: Iterable[Notification]) -> list[str]:
+    """Send each pending notification (outside any transaction), then record the outcomes, one
+    UPDATE per distinct outcome rather than one per notification (every console "sent" of a
+    batch is one statement). Returns the outcomes in order. A crash between a send and its
+    record makes the delivery run again and resend: the provider drops the repeat by the
+    notification's idempotency key (its uuid), which never changes."""
+    outcomes: list[str] = []
+    records: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    for notification in notifications:
+        outcome, values = _send_one(notification)
+        outcomes.append(outcome)
+        key = json.dumps(values, sort_keys=True, default=str)
+        records.setdefault(key, (values, []))[1].append(notification.pk)
+        observability.emit("notification_finished", channel=notification.channel, status=outcome)
+    now = timezone.now()
+    for values, pks in records.values():
+        if values.get("status") == Notification.Status.SENT:
+            values = {**values, "sent_at": now}
+        pending = Notification.objects.filter(pk__in=pks, status=Notification.Status.PENDING)
+        pending.update(**values, attempts=F("attempts") + 1)
+    return outcomes
+
+
+def _send_one(notification: Notification) -> tuple[str, dict[str, Any]]:
+    """Send through the notification's channel; the outcome and the columns to record."""
     try:
-        response = channel.send(notification)
-    # Each outcome is one UPDATE, committed on its own (no transaction around a single statement).
+        response = channel_for(notification.channel).send(notification)
     except PermanentFailure as exc:
-        pending.update(
-            status=Notification.Status.FAILED,
-            attempts=F("attempts") + 1,
-            last_error=exc.message[:2000],
-            provider_response=exc.response,
-        )
         logger.warning("notification %s failed for good: %s", notification.uuid, exc.message)
-        outcome = "failed"
+        failed = {"status": Notification.Status.FAILED, "last_error": exc.message[:2000]}
+        return "failed", failed | {"provider_response": exc.response}
     except TransientFailure as exc:
-        pending.update(attempts=F("attempts") + 1, last_error=exc.message[:2000], provider_response=exc.response)
         logger.warning("notification %s not sent yet, will retry: %s", notification.uuid, exc.message)
-        outcome = "retry"
-    else:
-        pending.update(
-            status=Notification.Status.SENT,
-            attempts=F("attempts") + 1,
-            last_error="",
-            provider_response=response,
-            sent_at=timezone.now(),
-        )
-        outcome = "sent"
-    observability.emit("notification_finished", channel=notification.channel, status=outcome)
-    return outcome
+        return "retry", {"last_error": exc.message[:2000], "provider_response": exc.response}
+    return "sent", {"status": Notification.Status.SENT, "last_error": "", "provider_response": response}
 
 
 def notification_process_event(*, event: Event) -> None:
     """Notify everyone ``event`` concerns. Raises ``TransientFailure`` if any notification must
     be tried again (the bus then retries this delivery with backoff)."""
-    retry = []
-    for notification in notification_prepare(event=event):
-        if notification_send(notification=notification) == "retry":
-            retry.append(str(notification.uuid))
+    notification_process_events(events=[event])
+
+
+def notification_process_events(*, events: Iterable[Event]) -> None:
+    """``notification_process_event`` for several events (the worker's batches). Raises
+    ``TransientFailure`` if any notification must be tried again; the bus then runs the events
+    one by one, where only the ones still pending are sent (the others are skipped as sent)."""
+    pending = notification_prepare_many(events=events)
+    outcomes = notification_send_many(notifications=pending)
+    retry = [str(n.uuid) for n, outcome in zip(pending, outcomes, strict=True) if outcome == "retry"]
     if retry:
         raise TransientFailure(f"{len(retry)} notification(s) not sent yet: {', '.join(retry)}")
 

@@ -10,7 +10,31 @@ from payment.models import Payment
 from payment.services import payment_event
 
 
-@durable(events.ProductReserved, id="payment.request_payment")
+def request_payments(reserved: list[events.ProductReserved]) -> None:
+    """``request_payment`` for a batch of reservations: which already have a payment (one
+    query), insert the others (one INSERT ... ON CONFLICT DO NOTHING), lock what is now there
+    (one query) and publish PaymentRequested for each payment we created unpaid."""
+    with transaction.atomic(savepoint=False):  # inside the batch's transaction: no SAVEPOINT
+        existing = set(
+            Payment.objects.filter(reservation_id__in=[e.reservation_id for e in reserved]).values_list(
+                "reservation_id", flat=True
+            )
+        )
+        new = {e.reservation_id: e for e in reserved if e.reservation_id not in existing}
+        if not new:
+            return
+        Payment.objects.bulk_create(
+            [_new_payment(event, price=event.price, status=Payment.Status.UNPAID) for event in new.values()],
+            ignore_conflicts=True,
+        )
+        # A concurrent cancel's tombstone may have won an insert; that one stays voided.
+        created = Payment.objects.select_for_update().filter(reservation_id__in=list(new)).order_by("reservation_id")
+        for payment in created:
+            if payment.status == Payment.Status.UNPAID:
+                publish(payment_event(events.PaymentRequested, payment))
+
+
+@durable(events.ProductReserved, id="payment.request_payment", batch=request_payments)
 def request_payment(event: events.ProductReserved) -> None:
     """A reservation now holds the product: the buyer owes its price as it was then.
 
@@ -49,17 +73,16 @@ def _insert_if_absent(
 ) -> Payment:
     """The reservation's payment row, inserted with ``status`` unless one exists (also one a
     concurrent transaction just inserted), returned locked until our transaction ends."""
-    Payment.objects.bulk_create(
-        [
-            Payment(
-                reservation_id=event.reservation_id,
-                product_id=event.product_id,
-                buyer_id=event.buyer_id,
-                seller_id=event.seller_id,
-                amount=int(price),
-                status=status,
-            )
-        ],
-        ignore_conflicts=True,
-    )
+    Payment.objects.bulk_create([_new_payment(event, price=price, status=status)], ignore_conflicts=True)
     return Payment.objects.select_for_update().get(reservation_id=event.reservation_id)
+
+
+def _new_payment(event: events.ProductReserved | events.ReservationCancelled, *, price: str, status: str) -> Payment:
+    return Payment(
+        reservation_id=event.reservation_id,
+        product_id=event.product_id,
+        buyer_id=event.buyer_id,
+        seller_id=event.seller_id,
+        amount=int(price),
+        status=status,
+    )

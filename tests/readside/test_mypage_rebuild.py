@@ -93,10 +93,11 @@ def test_a_paused_projection_catches_up_exactly(market, seller, buyer, other_buy
 def test_a_failing_projection_retries_and_catches_up_exactly(market, seller, buyer, other_buyer, monkeypatch):
     import mypage.handlers
 
-    def broken(*, event):
+    def broken(**_):
         raise RuntimeError("read database is down")
 
     monkeypatch.setattr(mypage.handlers, "mypage_apply_event", broken)
+    monkeypatch.setattr(mypage.handlers, "mypage_apply_events", broken)  # the worker's batches
     r1, _ = _run_reference_flow(market, seller, buyer, other_buyer)  # nothing fails for the buyer
     assert not MyPageRow.objects.exists()
     assert _backlog().failing > 0
