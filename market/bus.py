@@ -49,6 +49,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import traceback
 import uuid
 from collections import defaultdict
@@ -165,69 +166,119 @@ def durable_subscribers() -> list[str]:
 # --- publishing ------------------------------------------------------------------------------
 
 
+# The events published during the outermost publish() of this thread (its in-transaction
+# subscribers may publish more); stored together when it returns. Django's connections are per
+# thread, so per thread is per connection.
+_publishing = threading.local()
+
+
 def publish(event: Event) -> Event:
     """Store ``event`` and its deliveries in the current transaction, then run in-transaction
-    subscribers. Returns the event with its log ``sequence`` set."""
+    subscribers. Returns the event with its log ``sequence`` set.
+
+    Events that in-transaction subscribers publish meanwhile (reserving publishes
+    ReservationPlaced; the product's hold publishes ProductReserved) are stored together with
+    it, in publication order, when this outermost publish returns: one statement for them all
+    on PostgreSQL. A nested publish returns its event without a sequence."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("publish() must be called inside transaction.atomic(): events commit with their cause")
-    record = EventRecord(
-        event_id=event.event_id,
-        type=event.type,
-        version=event.version,
-        aggregate_type=event.aggregate_type,
-        aggregate_id=event.aggregate_id,
-        occurred_at=event.occurred_at,
-        payload=event.payload(),
-    )
-    subscriber_ids = _durable_by_type.get(event.type, [])
-    if subscriber_ids and connection.vendor == "postgresql":
-        deliveries = _insert_with_deliveries(connection, record, subscriber_ids, event.aggregate_key)
-    else:
-        record.save(force_insert=True)
-        now = timezone.now()
-        created = Delivery.objects.bulk_create(
-            Delivery(event=record, subscriber=sid, aggregate_key=event.aggregate_key, available_at=now)
-            for sid in subscriber_ids
+    pending = getattr(_publishing, "events", None)
+    outermost = pending is None
+    if outermost:
+        pending = _publishing.events = []
+    try:
+        pending.append(event)
+        with observability.log_context(event_id=str(event.event_id)):
+            _in_transaction_signals.signal(event.type).send(blinker.ANY, event=event)
+        if outermost:
+            return replace(event, sequence=_store(connection, pending)[0])
+    finally:
+        if outermost:
+            _publishing.events = None
+    return event
+
+
+def _store(connection, events: list[Event]) -> list[int]:
+    """Insert ``events`` into the log with one delivery per durable subscriber each, in order;
+    return their sequences. Schedules inline dispatch of the new deliveries after commit."""
+    records = [
+        EventRecord(
+            event_id=event.event_id,
+            type=event.type,
+            version=event.version,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id,
+            occurred_at=event.occurred_at,
+            payload=event.payload(),
         )
-        deliveries = [(d.pk, d.subscriber) for d in created]
-    event = replace(event, sequence=record.pk)
+        for event in events
+    ]
+    if connection.vendor == "postgresql":
+        sequences, deliveries = _insert_with_deliveries(connection, records, events)
+    else:
+        sequences, deliveries = [], []
+        now = timezone.now()
+        for record, event in zip(records, events, strict=True):
+            record.save(force_insert=True)
+            sequences.append(record.pk)
+            subscriber_ids = _durable_by_type.get(event.type, [])
+            if subscriber_ids:
+                created = Delivery.objects.bulk_create(
+                    Delivery(event=record, subscriber=sid, aggregate_key=event.aggregate_key, available_at=now)
+                    for sid in subscriber_ids
+                )
+                deliveries += [(d.pk, d.subscriber) for d in created]
     if settings.EVENTS_DISPATCH == "inline":
         ids = [pk for pk, sid in deliveries if _subscribers[sid].inline]
         if ids:
             transaction.on_commit(partial(_dispatch_inline, ids), robust=True)
-    with observability.log_context(event_id=str(event.event_id)):
-        _in_transaction_signals.signal(event.type).send(blinker.ANY, event=event)
-    return event
+    return sequences
 
 
-# PostgreSQL: the event and its deliveries in one round trip. The CTE inserts the event; the
-# outer INSERT adds one delivery per subscriber and returns their ids (inline dispatch needs them).
+# PostgreSQL: events and their deliveries in one round trip. The first CTE inserts the events
+# (ids follow the VALUES order); the second one delivery per (event, subscriber), in the order
+# of the arrays, so delivery ids follow publication order too; the SELECT returns every event
+# with its deliveries (none for an event nobody durable listens to).
 _PUBLISH_SQL = """
     WITH e AS (
         INSERT INTO market_eventrecord (event_id, type, version, aggregate_type, aggregate_id, occurred_at, payload)
-        VALUES (%s, %s, %s, %s, %s, %s, %s)
-        RETURNING id
+        VALUES {values}
+        RETURNING id, event_id
+    ), d AS (
+        INSERT INTO market_delivery
+            (event_id, subscriber, aggregate_key, status, attempts, available_at, lease_owner, last_error, created_at)
+        SELECT e.id, s.subscriber, s.aggregate_key, 'pending', 0, %s, '', '', %s
+        FROM unnest(%s::uuid[], %s::text[], %s::text[]) WITH ORDINALITY AS s(event_uuid, subscriber, aggregate_key, n)
+        JOIN e ON e.event_id = s.event_uuid
+        ORDER BY s.n
+        RETURNING id, event_id, subscriber
     )
-    INSERT INTO market_delivery
-        (event_id, subscriber, aggregate_key, status, attempts, available_at, lease_owner, last_error, created_at)
-    SELECT e.id, s.subscriber, %s, 'pending', 0, %s, '', '', %s
-    FROM e, unnest(%s::text[]) AS s(subscriber)
-    RETURNING event_id, id, subscriber
+    SELECT e.id, d.id, d.subscriber FROM e LEFT JOIN d ON d.event_id = e.id ORDER BY e.id, d.id
 """
 _EVENT_COLUMNS = ("event_id", "type", "version", "aggregate_type", "aggregate_id", "occurred_at", "payload")
 
 
-def _insert_with_deliveries(connection, record: EventRecord, subscriber_ids: list[str], aggregate_key: str):
-    """Run ``_PUBLISH_SQL`` for ``record`` (sets its pk). Returns [(delivery id, subscriber)]."""
-    values = [EventRecord._meta.get_field(c).get_db_prep_save(getattr(record, c), connection) for c in _EVENT_COLUMNS]
+def _insert_with_deliveries(connection, records: list[EventRecord], events: list[Event]):
+    """Run ``_PUBLISH_SQL`` for ``records``. Returns ([sequence], [(delivery id, subscriber)])."""
+    fields = [EventRecord._meta.get_field(c) for c in _EVENT_COLUMNS]
+    values = [f.get_db_prep_save(getattr(r, f.attname), connection) for r in records for f in fields]
+    uuids, subscriber_ids, keys = [], [], []
+    for event in events:
+        for sid in _durable_by_type.get(event.type, []):
+            uuids.append(event.event_id)
+            subscriber_ids.append(sid)
+            keys.append(event.aggregate_key)
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(records))
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_PUBLISH_SQL, [*values, aggregate_key, now, now, list(subscriber_ids)])
+        cursor.execute(_PUBLISH_SQL.format(values=placeholders), [*values, now, now, uuids, subscriber_ids, keys])
         rows = cursor.fetchall()
-    record.pk = rows[0][0]
-    record._state.adding = False
-    return [(pk, sid) for _, pk, sid in rows]
+    sequences = list(dict.fromkeys(event_pk for event_pk, _, _ in rows))
+    for record, pk in zip(records, sequences, strict=True):
+        record.pk = pk
+        record._state.adding = False
+    return sequences, [(pk, sid) for _, pk, sid in rows if pk is not None]
 
 
 def _dispatch_inline(delivery_ids: list[int]) -> None:

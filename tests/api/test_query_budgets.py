@@ -3,8 +3,8 @@ uses the same number of queries for 1 item as for 30 (no N+1).
 
 Budgets count the view's own work (clients are force-authenticated; Token/Basic auth adds one
 lookup). Writes include the event log: each publish writes the event and its deliveries.
-Reserving counts one statement more on PostgreSQL: inside the test's transaction its timeouts are
-``SET LOCAL`` each time (a web connection sets them once). A list that fits its page sends no
+Reserving counts one statement more on PostgreSQL: its timeouts are ``SET LOCAL`` in its own
+transaction; and one less: its two events are stored by one statement. A list that fits its page sends no
 ``COUNT`` (``market.api.CountWhenNeededPaginator``), so ``products.list`` is one query.
 """
 

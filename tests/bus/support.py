@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from django.db import connection
 
-from market.bus import durable, in_transaction
+from market.bus import durable, in_transaction, publish
 from market.errors import Conflict
 from market.events import Event
 
@@ -97,6 +97,13 @@ def _write(subscriber: str, event: Event, key: str, n: int) -> None:
 def veto(event: Pinged) -> None:
     if event.n < 0:
         raise Conflict("vetoed by the test subscriber", code="vetoed")
+
+
+@in_transaction(Pinged, id="test.chain")
+def chain(event: Pinged) -> None:
+    """From n=100 on, publishes a follow-up in the same transaction (a nested publish)."""
+    if event.n >= 100:
+        publish(Counted(n=event.n))
 
 
 @durable(Pinged, id="test.record")

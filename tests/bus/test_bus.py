@@ -67,6 +67,22 @@ def test_publishing_costs_two_inserts_and_one_statement_on_postgres(django_asser
     assert {d.subscriber for d in Delivery.objects.all()} == {"test.record", "test.other"}
 
 
+def test_events_published_by_in_transaction_subscribers_are_stored_together_in_order(django_assert_max_num_queries):
+    statements = 1 if connection.vendor == "postgresql" else 4  # SQLite: event + deliveries, twice
+    with transaction.atomic(), django_assert_max_num_queries(statements):
+        event = bus.publish(Pinged(key="a", n=100))  # test.chain publishes Counted(n=100) inside
+    records = list(EventRecord.objects.order_by("id"))
+    assert [r.type for r in records] == ["test.Pinged", "test.Counted"]
+    assert event.sequence == records[0].pk
+    deliveries = Delivery.objects.order_by("id").values_list("event__type", "subscriber")
+    # Delivery ids follow publication order: what per-aggregate ordering relies on.
+    assert list(deliveries) == [
+        ("test.Pinged", "test.record"),
+        ("test.Pinged", "test.other"),
+        ("test.Counted", "test.count"),
+    ]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_inline_dispatch_gets_the_new_delivery_ids_from_the_publishing_statement(settings):
     support.ensure_probe_table()
