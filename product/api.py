@@ -51,6 +51,8 @@ _errors = ErrorResponses(
 # --- /api/products/ -------------------------------------------------------------------------------
 
 
+# Reads a Product or a row of selectors.product_list_rows (its columns bear the same names).
+# (A comment, not a docstring: the schema would show a docstring as the component's description.)
 class ProductOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -58,7 +60,7 @@ class ProductOutput(serializers.Serializer):
     price = serializers.IntegerField(help_text="Whole won.")
     status = serializers.ChoiceField(choices=Product.Status.choices)
     seller_id = serializers.IntegerField()
-    seller = serializers.CharField(source="seller.username", help_text="The seller's username.")
+    seller = serializers.CharField(source="seller_username", help_text="The seller's username.")
     editable = serializers.BooleanField(source="can_edit", help_text="True while the product is available.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -104,8 +106,8 @@ class ProductListApi(GenericAPIView):
     ordering_fields = ["created_at", "price", "name"]
     ordering = ["-created_at", "-id"]
 
-    def get_queryset(self) -> QuerySet[Product]:
-        return selectors.product_list()
+    def get_queryset(self) -> QuerySet:
+        return selectors.product_list_rows()
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         # The browsable API's form posts the input, not the output.
