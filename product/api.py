@@ -5,6 +5,7 @@ render output. Rules and errors live in services.py (errors render as ``{"code",
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, serializers, status
@@ -87,6 +88,14 @@ class ProductFilter(django_filters.FilterSet):
     class Meta:
         model = Product
         fields = ["status", "seller", "min_price", "max_price"]
+
+    def get_form_class(self) -> type[forms.Form]:
+        """django-filter makes the form class anew for each request, each field anew from its
+        filter, and the result is the same every time: it is made once."""
+        cls = type(self)
+        if "_form_class" not in vars(cls):
+            cls._form_class = super().get_form_class()
+        return cls._form_class
 
 
 @extend_schema(tags=["products"])

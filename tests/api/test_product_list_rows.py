@@ -1,6 +1,6 @@
-"""GET /api/products/ reads plain rows (``selectors.product_list_rows``), not Product instances, for
-speed only: the rows must show each product exactly as the model does, and the page's COUNT must
-stay on product_product."""
+"""GET /api/products/ reads plain rows (``selectors.product_list_rows``), not Product instances, and
+builds its filter form once: both for speed only. The rows must show each product exactly as the
+model does, the page's COUNT must stay on product_product, and errors must read as before."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from product.models import Product
 from product.selectors import product_list_rows
+from tests.api.conftest import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +51,20 @@ def test_the_rows_are_read_afresh_each_time(seller, make_product):
 
     assert [row["name"] for row in product_list_rows()] == ["Lamp"]
     assert product_list_rows() is not product_list_rows()
+
+
+@pytest.mark.parametrize(
+    ("query", "details"),
+    [
+        ("status=bogus", {"status": ["Select a valid choice. bogus is not one of the available choices."]}),
+        ("min_price=abc", {"min_price": ["Enter a number."]}),
+        ("max_price=-1", {"max_price": ["Ensure this value is greater than or equal to 0."]}),
+        ("seller=0", {"seller": ["Ensure this value is greater than or equal to 1."]}),
+        ("min_price=1000000001", {"min_price": ["Ensure this value is less than or equal to 1000000000."]}),
+    ],
+)
+def test_filter_errors_read_as_before(anon, seller, make_product, query, details):
+    make_product(seller, price=5)
+    for _ in range(2):  # the form class is shared between requests, its data and errors are not
+        assert assert_error(anon.get(f"/api/products/?{query}"), 400, "invalid")["details"] == details
+        assert anon.get("/api/products/?status=available&min_price=5&max_price=5").json()["count"] == 1
