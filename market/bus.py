@@ -180,6 +180,12 @@ def publish(event: Event) -> Event:
     ReservationPlaced; the product's hold publishes ProductReserved) are stored together with
     it, in publication order, when this outermost publish returns: one statement for them all
     on PostgreSQL. A nested publish returns its event without a sequence."""
+    return publish_many([event])[0]
+
+
+def publish_many(events: Iterable[Event]) -> list[Event]:
+    """``publish`` each of ``events`` in turn, storing them (and whatever their in-transaction
+    subscribers publish) together: one statement on PostgreSQL however many there are."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("publish() must be called inside transaction.atomic(): events commit with their cause")
@@ -188,15 +194,19 @@ def publish(event: Event) -> Event:
     if outermost:
         pending = _publishing.events = []
     try:
-        pending.append(event)
-        with observability.log_context(event_id=str(event.event_id)):
-            _in_transaction_signals.signal(event.type).send(blinker.ANY, event=event)
-        if outermost:
-            return replace(event, sequence=_store(connection, pending)[0])
+        positions = []
+        for event in events:
+            positions.append(len(pending))
+            pending.append(event)
+            with observability.log_context(event_id=str(event.event_id)):
+                _in_transaction_signals.signal(event.type).send(blinker.ANY, event=event)
+        if not outermost:
+            return [pending[i] for i in positions]
+        sequences = _store(connection, pending) if pending else []
+        return [replace(pending[i], sequence=sequences[i]) for i in positions]
     finally:
         if outermost:
             _publishing.events = None
-    return event
 
 
 def _store(connection, events: list[Event]) -> list[int]:

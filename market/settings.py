@@ -115,13 +115,15 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-# Health checks cost a `SELECT 1` per request on a reused connection; they are what lets the first
-# request after a database outage succeed without a restart. Off only where something else retires
-# dead connections (e.g. a short DB_CONN_MAX_AGE behind a pooler that does).
+# Persistent connections (60 s) without per-request health checks (Django's default): a check
+# is a `SELECT 1` round trip before every request. Without it, after a database restart the first
+# request on each stale connection answers 503 "try again shortly" (market.errors) and Django
+# drops that connection; the next one reconnects. DB_CONN_HEALTH_CHECKS=1 trades the round trip
+# for not even that one 503.
 _db = dj_database_url.parse(
     DATABASE_URL,
     conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-    conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+    conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
 )
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so the web server and the worker never

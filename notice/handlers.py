@@ -1,6 +1,8 @@
 """Event subscribers of the notice context.
 
-- ``notice.directory`` keeps notice's own contact book and product names (atomic, inline);
+- ``notice.directory`` keeps notice's own contact book and product names (atomic, inline). Names
+  come from registrations and edits only: a product cannot be edited while reserved, so the last
+  name heard is the one a reservation or payment is about;
 - ``notice.notify`` turns each domain event into KakaoTalk notifications. It runs outside any
   transaction (it talks to the provider) and only in the worker, so a slow or failing provider
   never delays or fails a reservation or a payment; see ``notice.services``.
@@ -33,7 +35,6 @@ def notify_many(events: list[Event]) -> None:
     events.UserContactChanged,
     events.ProductRegistered,
     events.ProductUpdated,
-    events.ProductReserved,
     id="notice.directory",
     batch=keep_directory_many,
 )

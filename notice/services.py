@@ -27,7 +27,6 @@ from market import observability
 from market.events import (
     Event,
     ProductRegistered,
-    ProductReserved,
     ProductUpdated,
     UserContactChanged,
     UserRegistered,
@@ -58,7 +57,7 @@ def directory_apply_events(*, events: Iterable[Event]) -> None:
     for event in events:
         if isinstance(event, (UserRegistered, UserContactChanged)):
             contacts[event.user_id] = Recipient(user_id=event.user_id, username=event.username, phone=event.phone or "")
-        elif isinstance(event, (ProductRegistered, ProductUpdated, ProductReserved)):
+        elif isinstance(event, (ProductRegistered, ProductUpdated)):
             names[event.product_id] = ProductName(product_id=event.product_id, name=event.name)
     if contacts:
         Recipient.objects.bulk_create(

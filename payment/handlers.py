@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from market import events
-from market.bus import durable, in_transaction, publish
+from market.bus import durable, in_transaction, publish, publish_many
 from payment.models import Payment
 from payment.services import payment_event
 
@@ -13,7 +13,7 @@ from payment.services import payment_event
 def request_payments(reserved: list[events.ProductReserved]) -> None:
     """``request_payment`` for a batch of reservations: which already have a payment (one
     query), insert the others (one INSERT ... ON CONFLICT DO NOTHING), lock what is now there
-    (one query) and publish PaymentRequested for each payment we created unpaid."""
+    (one query) and publish PaymentRequested for each payment we created unpaid (one statement)."""
     with transaction.atomic(savepoint=False):  # inside the batch's transaction: no SAVEPOINT
         existing = set(
             Payment.objects.filter(reservation_id__in=[e.reservation_id for e in reserved]).values_list(
@@ -29,9 +29,7 @@ def request_payments(reserved: list[events.ProductReserved]) -> None:
         )
         # A concurrent cancel's tombstone may have won an insert; that one stays voided.
         created = Payment.objects.select_for_update().filter(reservation_id__in=list(new)).order_by("reservation_id")
-        for payment in created:
-            if payment.status == Payment.Status.UNPAID:
-                publish(payment_event(events.PaymentRequested, payment))
+        publish_many([payment_event(events.PaymentRequested, p) for p in created if p.status == Payment.Status.UNPAID])
 
 
 @durable(events.ProductReserved, id="payment.request_payment", batch=request_payments)
