@@ -1,12 +1,14 @@
-"""GET /api/products/ reads plain rows (``selectors.product_list_rows``), not Product instances, and
-builds its filter form once: both for speed only. The rows must show each product exactly as the
-model does, the page's COUNT must stay on product_product, and errors must read as before."""
+"""GET /api/products/ reads plain rows (``selectors.product_list_rows``), not Product instances,
+builds its filter form once and names the time zone of its timestamps: all for speed only. The
+rows must show each product exactly as the model does, the page's COUNT must stay on
+product_product, and errors must read as before."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
 
 from product.models import Product
 from product.selectors import product_list_rows
@@ -29,6 +31,8 @@ def test_a_listed_product_reads_exactly_as_its_detail_in_every_state(anon, selle
         detail = anon.get(f"/api/products/{product.pk}/").json()
         assert list(item.items()) == list(detail.items())  # same fields, same order, same values
         assert item["editable"] is product.can_edit()  # can_edit_condition() agrees with can_edit()
+        # ProductOutput names settings.TIME_ZONE; DRF's default (the active zone) says the same.
+        assert item["created_at"] == serializers.DateTimeField().to_representation(product.created_at)
 
 
 def test_the_page_total_is_counted_on_products_alone(anon, seller, make_product):
