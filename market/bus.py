@@ -404,6 +404,9 @@ def run_delivery(delivery: Delivery | int, *, owner: str) -> str:
     return "done"
 
 
+OUTSIDE_BATCH = 10  # deliveries per batch of an atomic=False subscriber
+
+
 def run_deliveries(
     deliveries: list[Delivery], *, owner: str, stopping: Callable[[], bool] = lambda: False
 ) -> list[str]:
@@ -422,7 +425,13 @@ def run_deliveries(
             break
         subscriber = _subscribers.get(subscriber_id)
         if subscriber is not None and len(group) > 1 and (subscriber.atomic or subscriber.batch):
-            outcomes += run_batch(group, owner=owner)
+            # Calls to the outside world go in small batches: a slow provider then holds back
+            # a few deliveries, not a whole claim.
+            size = len(group) if subscriber.atomic else OUTSIDE_BATCH
+            for start in range(0, len(group), size):
+                if stopping():
+                    break
+                outcomes += run_batch(group[start : start + size], owner=owner)
             continue
         for delivery in group:
             if stopping():
@@ -440,10 +449,12 @@ def run_batch(deliveries: list[Delivery], *, owner: str) -> list[str]:
     of the round trips. ``atomic=False`` subscribers with a batch handler: the handler runs
     outside a transaction, then one UPDATE marks them done.
 
-    If anything goes wrong (a handler raises, a lease was lost, a deadlock with another worker's
-    batch), nothing of an atomic batch commits and each delivery runs again on its own
+    If anything goes wrong in an atomic batch (a handler raises, a lease was lost, a deadlock
+    with another worker's batch), nothing of it commits and each delivery runs again on its own
     (``run_delivery``): a failing one is retried alone and holds the others back by no more
-    than this one extra pass. The failed pass counts no attempt."""
+    than this one extra pass, which counts no attempt. A failing ``atomic=False`` batch counts a
+    failed attempt on each of its deliveries (those already marked done are left alone), so
+    they retry after the backoff; that is why such batches are small (``OUTSIDE_BATCH``)."""
     subscriber = _subscriber_for(deliveries[0])
     ids = [delivery.pk for delivery in deliveries]
     try:
@@ -457,6 +468,11 @@ def run_batch(deliveries: list[Delivery], *, owner: str) -> list[str]:
             if _mark_done_many(ids, owner) != len(ids):
                 raise LeaseLost(ids)  # the calls are made; run_delivery marks what is still ours
     except Exception as exc:
+        if not subscriber.atomic:
+            # The calls were made; running them again now would only repeat them (and wait out
+            # a failing provider twice). Each delivery retries after its backoff instead, where
+            # a handler that is idempotent skips what it already did.
+            return [_record_failure(delivery, owner, exc) for delivery in deliveries]
         logger.info("batch of %s deliveries to %s failed (%s); running them one by one", len(ids), subscriber.id, exc)
         return [run_delivery(delivery, owner=owner) for delivery in deliveries]
     for _ in deliveries:

@@ -246,8 +246,8 @@ EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 8)
 EVENTS_BACKOFF_BASE = env_float("EVENTS_BACKOFF_BASE", 1.0)  # seconds; doubles each attempt
 EVENTS_BACKOFF_MAX = env_float("EVENTS_BACKOFF_MAX", 300.0)
 EVENTS_LEASE_SECONDS = env_float("EVENTS_LEASE_SECONDS", 30.0)
-EVENTS_WORKER_BATCH = env_int("EVENTS_WORKER_BATCH", 50)
-EVENTS_WORKER_POLL = env_float("EVENTS_WORKER_POLL", 0.5)
+EVENTS_WORKER_BATCH = env_int("EVENTS_WORKER_BATCH", 200)
+EVENTS_WORKER_POLL = env_float("EVENTS_WORKER_POLL", 0.2)
 # Delivery threads per events_worker process, each with its own connection (pays off on PostgreSQL).
 EVENTS_WORKER_THREADS = env_int("EVENTS_WORKER_THREADS", 1)
 # PostgreSQL: synchronous_commit of the worker's connections only (why that is safe: market/worker.py).

@@ -55,6 +55,19 @@ class Called(Event):
         return self.key
 
 
+@dataclass(frozen=True, kw_only=True)
+class Texted(Event):
+    """For the ``atomic=False`` subscriber with a batch handler (messages sent in batches)."""
+
+    type: ClassVar[str] = "test.Texted"
+    aggregate_type: ClassVar[str] = "phone"
+    key: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.key
+
+
 # Behaviour switches for the handlers, set by tests: {(key, n): failures still to raise}.
 FAILURES: dict[tuple[str, int], int] = {}
 ALWAYS_FAIL: set[str] = set()
@@ -141,3 +154,19 @@ def outside(event: Called) -> None:
     for hook in ON_HANDLE:
         hook(event)
     _write("test.outside", event, event.key, 0)
+
+
+TEXT_BATCHES: list[list[str]] = []  # the keys of each batch test.texts was given
+
+
+def texts_many(events: list[Texted]) -> None:
+    TEXT_BATCHES.append([e.key for e in events])
+    for event in events:
+        _write("test.texts", event, event.key, 0)
+        if event.key in ALWAYS_FAIL:
+            raise RuntimeError(f"{event.key} always fails")
+
+
+@durable(Texted, id="test.texts", atomic=False, batch=texts_many)
+def texts(event: Texted) -> None:
+    texts_many([event])

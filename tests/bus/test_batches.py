@@ -28,6 +28,7 @@ def probe(db, settings):
     support.FAILURES.clear()
     support.ALWAYS_FAIL.clear()
     support.ON_HANDLE.clear()
+    support.TEXT_BATCHES.clear()
     yield
     support.FAILURES.clear()
     support.ALWAYS_FAIL.clear()
@@ -125,3 +126,29 @@ def test_the_worker_delivers_a_backlog_in_batches():
     assert Worker(batch=50, poll=0).run_until_idle() == 60
     assert Delivery.objects.filter(status="done").count() == 60
     assert len(probe_rows("test.record")) == len(probe_rows("test.other")) == 30
+
+
+def publish_texts(n: int) -> None:
+    for i in range(n):
+        with transaction.atomic():
+            bus.publish(support.Texted(key=f"t{i}"))
+
+
+def test_an_outside_world_subscriber_gets_small_batches_outside_any_transaction():
+    publish_texts(bus.OUTSIDE_BATCH + 3)
+    claimed = bus.claim_deliveries(owner="A", subscriber="test.texts")
+    assert bus.run_deliveries(claimed, owner="A") == ["done"] * (bus.OUTSIDE_BATCH + 3)
+    assert [len(keys) for keys in support.TEXT_BATCHES] == [bus.OUTSIDE_BATCH, 3]
+    assert statuses("test.texts") == [("done", 1)] * (bus.OUTSIDE_BATCH + 3)
+
+
+def test_a_failing_outside_world_batch_is_not_repeated_at_once_but_retried_later():
+    publish_texts(3)
+    support.ALWAYS_FAIL.add("t1")
+    claimed = bus.claim_deliveries(owner="A", subscriber="test.texts")
+    assert bus.run_deliveries(claimed, owner="A") == ["retry"] * 3
+    # The calls made before the failure happened (they cannot be taken back); none was repeated.
+    assert [key for _, key, *_ in probe_rows("test.texts")] == ["t0", "t1"]
+    assert statuses("test.texts") == [("pending", 1)] * 3
+    support.ALWAYS_FAIL.clear()
+    assert bus.drain(subscriber="test.texts", now=timezone.now() + timedelta(hours=1)) == 3
