@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -24,13 +23,6 @@ def product_list_rows() -> QuerySet[dict[str, Any]]:
     for each of a page's rows cost more than its query. The username is a subquery, not a join,
     because Django drops unused annotations from ``count()`` but keeps their joins: the page's
     COUNT(*) stays on product_product alone, which its (status, price) index answers by itself."""
-    return _list_rows().all()  # a fresh clone; the cached one is never evaluated
-
-
-@functools.cache
-def _list_rows() -> QuerySet[dict[str, Any]]:
-    # Built once: resolving the subquery and the condition takes longer than PostgreSQL takes to
-    # run the query, and cloning the result costs next to nothing.
     usernames = get_user_model().objects.filter(pk=OuterRef("seller_id")).values("username")
     return Product.objects.values(
         "id",
