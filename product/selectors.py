@@ -23,7 +23,9 @@ def product_list_rows() -> QuerySet[dict[str, Any]]:
     for each of a page's rows cost more than its query. The username is a subquery, not a join,
     because Django drops unused annotations from ``count()`` but keeps their joins: the page's
     COUNT(*) stays on product_product alone, which its (status, price) index answers by itself."""
-    usernames = get_user_model().objects.filter(pk=OuterRef("seller_id")).values("username")
+    # [:1], Django's usual form of a one-value subquery: where PostgreSQL scans a small user table
+    # rather than use its key, it stops at the seller instead of reading the table to the end.
+    usernames = get_user_model().objects.filter(pk=OuterRef("seller_id")).values("username")[:1]
     return Product.objects.values(
         "id",
         "name",
