@@ -144,6 +144,10 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
             "timeout": env_float("DB_POOL_TIMEOUT", 5.0),
         }
     _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+    # Server-side binding: parameters travel apart from the SQL, and psycopg prepares a statement
+    # it has run five times on a connection, so PostgreSQL stops planning the same few queries
+    # (the token lookup, the hold, the page of products) on every request.
+    _db["OPTIONS"]["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
