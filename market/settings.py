@@ -147,7 +147,9 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding: parameters travel apart from the SQL, and psycopg prepares a statement
     # it has run five times on a connection, so PostgreSQL stops planning the same few queries
     # (the token lookup, the hold, the page of products) on every request.
-    _db["OPTIONS"]["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
+    # (Django leaves psycopg's prepare_threshold at None, "never prepare", unless it is given.)
+    if env_bool("DB_SERVER_SIDE_BINDING", True):
+        _db["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

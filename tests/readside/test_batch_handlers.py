@@ -74,7 +74,8 @@ def test_the_worker_runs_the_read_side_in_batches_with_few_statements(story, dja
     assert pending > 60
     # Events of one aggregate wait for each other, so a few claims of 100 are needed; each
     # costs its claim, then per subscriber one done-UPDATE and its batch handler's statements.
-    # One by one it was about four statements per delivery (here ~370; now under 70, notifications going in batches of ten).
+    # One by one it was about four statements per delivery (here ~370); now under 70, with the
+    # notifications going in batches of ten.
     with override_settings(EVENTS_WORKER_BATCH=100), django_assert_max_num_queries(70):
         assert bus.drain() == pending
     assert Notification.objects.filter(status="sent").count() == Notification.objects.count() > 0
