@@ -158,7 +158,8 @@ def markdown(bench, info: dict) -> str:
         f"- Seeding published {len(bench.seed.get('catalogue', [])) + len(bench.seed.get('pool', []))} "
         "ProductRegistered "
         f"events; their deliveries were drained before the load in {bench.seed_drain_seconds} s "
-        f"(seeding itself took {bench.seed.get('seconds')} s).",
+        f"(seeding itself took {bench.seed.get('seconds')} s); then `VACUUM ANALYZE`, as autovacuum would "
+        "soon do to a live table (visibility map and statistics for the planner).",
         f"- PostgreSQL database `{args.db_name}` created for the run; {len(bench.seed.get('catalogue', []))} "
         f"catalogue products + {len(bench.seed.get('pool', []))} more for the write paths, "
         "each registered through `product.services.product_register_many` (one ProductRegistered event each); "
