@@ -8,11 +8,11 @@ left to change.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from market import events
-from market.bus import durable, in_transaction, publish
+from market.bus import durable, in_transaction, publish, publish_many
 from market.errors import Conflict, NotFound
 from product.models import Product
 
@@ -94,7 +94,39 @@ def release_on_cancel(event: events.ReservationCancelled) -> None:
         )
 
 
-@durable(events.PaymentCompleted, id="product.sell_on_payment")
+def sell_on_payments(paid: list[events.PaymentCompleted]) -> None:
+    """``sell_on_payment`` for the worker's batches: lock the products still held by the paid
+    reservations (one query), mark them sold out (one UPDATE), publish ProductSoldOut for each
+    (one statement). Idempotent like the single one: a product already sold is left alone."""
+    by_product = {event.product_id: event for event in paid}
+    with transaction.atomic(savepoint=False):  # inside the batch's transaction: no SAVEPOINT
+        held = (
+            Product.objects.select_for_update()
+            .filter(pk__in=list(by_product), status=Product.Status.PENDING)
+            .order_by("pk")
+            .values_list("pk", "held_by_reservation_id", "name")
+        )
+        sold = [(pk, name) for pk, holder, name in held if holder == by_product[pk].reservation_id]
+        if not sold:
+            return
+        Product.objects.filter(pk__in=[pk for pk, _ in sold]).update(
+            status=Product.Status.SOLD_OUT, updated_at=timezone.now()
+        )
+        publish_many(
+            [
+                events.ProductSoldOut(
+                    product_id=pk,
+                    reservation_id=by_product[pk].reservation_id,
+                    buyer_id=by_product[pk].buyer_id,
+                    seller_id=by_product[pk].seller_id,
+                    name=name,
+                )
+                for pk, name in sold
+            ]
+        )
+
+
+@durable(events.PaymentCompleted, id="product.sell_on_payment", batch=sell_on_payments)
 def sell_on_payment(event: events.PaymentCompleted) -> None:
     """The holding reservation was paid: sold out, for good. Idempotent."""
     sold = Product.objects.filter(

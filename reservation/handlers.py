@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from market import events
-from market.bus import durable, in_transaction, publish
+from market.bus import durable, in_transaction, publish, publish_many
 from reservation.models import Reservation
 
 # The reservation ``reservation_place`` is placing in this thread (or task): ``record_listing``
@@ -34,7 +34,34 @@ def record_listing(event: events.ProductReserved) -> None:
             setattr(placed, name, value)
 
 
-@durable(events.PaymentCompleted, id="reservation.complete_on_payment")
+def complete_on_payments(paid: list[events.PaymentCompleted]) -> None:
+    """``complete_on_payment`` for the worker's batches: lock the reservations (one query), let
+    each make its own transition, save those that changed (one UPDATE) and publish
+    ReservationCompleted for each (one statement)."""
+    sellers = {event.reservation_id: event.seller_id for event in paid}
+    with transaction.atomic(savepoint=False):  # inside the batch's transaction: no SAVEPOINT
+        locked = Reservation.objects.select_for_update().filter(pk__in=list(sellers)).order_by("pk")
+        completed = [reservation for reservation in locked if reservation.complete()]
+        if not completed:
+            return
+        now = timezone.now()
+        for reservation in completed:
+            reservation.updated_at = now  # bulk_update does not touch auto_now fields
+        Reservation.objects.bulk_update(completed, ["status", "updated_at"])
+        publish_many(
+            [
+                events.ReservationCompleted(
+                    reservation_id=reservation.pk,
+                    product_id=reservation.product_id,
+                    buyer_id=reservation.buyer_id,
+                    seller_id=reservation.seller_id or sellers[reservation.pk],
+                )
+                for reservation in completed
+            ]
+        )
+
+
+@durable(events.PaymentCompleted, id="reservation.complete_on_payment", batch=complete_on_payments)
 def complete_on_payment(event: events.PaymentCompleted) -> None:
     """Paid: the deal is done. Idempotent (a redelivery finds it completed already)."""
     with transaction.atomic():

@@ -118,3 +118,34 @@ def test_payments_are_requested_in_a_batch_and_a_cancelled_ones_tombstone_stays_
     bus.run_deliveries(claimed, owner="w")  # a redelivery of the whole batch
     assert Payment.objects.count() == 4
     assert EventRecord.objects.filter(type="PaymentRequested").count() == 3
+
+
+@override_settings(EVENTS_DISPATCH="worker")
+@pytest.mark.parametrize("subscriber", ["product.sell_on_payment", "reservation.complete_on_payment"])
+def test_payments_complete_in_a_batch_exactly_once(market, seller, buyer, subscriber):
+    from payment.services import payment_pay
+    from product.models import Product
+    from reservation.models import Reservation
+    from reservation.services import reservation_place
+
+    placed = [reservation_place(buyer=buyer, product_id=market.product(seller, f"p{i}")) for i in range(4)]
+    bus.drain()  # payments requested
+    for reservation in placed:
+        payment_pay(payment_id=market.payment_id(reservation.pk), actor=buyer)
+
+    def run_batch_of(sid: str) -> list[str]:
+        claimed = bus.claim_deliveries(owner="w", subscriber=sid)
+        return bus.run_deliveries(claimed, owner="w")
+
+    assert run_batch_of(subscriber) == ["done"] * 4
+    if subscriber == "product.sell_on_payment":
+        assert set(Product.objects.values_list("status", flat=True)) == {"sold_out"}
+        published = "ProductSoldOut"
+    else:
+        assert set(Reservation.objects.values_list("status", flat=True)) == {"completed"}
+        published = "ReservationCompleted"
+    assert EventRecord.objects.filter(type=published).count() == 4
+
+    Delivery.objects.filter(subscriber=subscriber).update(status="pending", lease_owner="")
+    assert run_batch_of(subscriber) == ["done"] * 4  # a redelivery of the batch changes nothing
+    assert EventRecord.objects.filter(type=published).count() == 4
