@@ -4,10 +4,11 @@ Publishing (inside the command's transaction)::
 
     publish(ReservationPlaced(...))
 
-1. stores the event in the log and one delivery row per durable subscriber (two INSERTs; one
-   statement on PostgreSQL),
-2. runs the in-transaction subscribers right away through a blinker signal; one may veto the
+1. runs the in-transaction subscribers right away through a blinker signal; one may veto the
    command by raising a ``market.errors.DomainError`` (everything rolls back),
+2. stores the event in the log with one delivery row per durable subscriber, together with the
+   events those subscribers published meanwhile, in publication order (one statement on
+   PostgreSQL; two INSERTs per event elsewhere),
 3. after commit, runs the durable subscribers (inline dispatch), each in its own transaction.
 
 Subscribing (in an app's ``handlers.py``, imported by its AppConfig.ready)::
@@ -41,7 +42,9 @@ status='pending' AND lease_owner=<us>``, which both checks the lease and locks t
 matches no row the lease was taken over and the delivery counts as "skipped" here; if the handler
 raises, the rollback leaves the delivery pending and the failure is recorded. The worker
 (``market.worker``) may run several threads and commits asynchronously on PostgreSQL; see there
-why that is safe.
+why that is safe. It runs a claim's deliveries to one subscriber as a batch (``run_batch``): one
+transaction, one "done" UPDATE, and the subscriber's batch handler if it has one
+(``durable(..., batch=...)``), a fixed number of statements for the lot.
 """
 
 from __future__ import annotations
