@@ -215,18 +215,7 @@ def publish_many(events: Iterable[Event]) -> list[Event]:
 def _store(connection, events: list[Event]) -> list[int]:
     """Insert ``events`` into the log with one delivery per durable subscriber each, in order;
     return their sequences. Schedules inline dispatch of the new deliveries after commit."""
-    records = [
-        EventRecord(
-            event_id=event.event_id,
-            type=event.type,
-            version=event.version,
-            aggregate_type=event.aggregate_type,
-            aggregate_id=event.aggregate_id,
-            occurred_at=event.occurred_at,
-            payload=event.payload(),
-        )
-        for event in events
-    ]
+    records = [EventRecord.of(event) for event in events]
     if connection.vendor == "postgresql":
         sequences, deliveries = _insert_with_deliveries(connection, records, events)
     else:

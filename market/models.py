@@ -26,6 +26,19 @@ class EventRecord(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.type} {self.aggregate_type}:{self.aggregate_id}"
 
+    @classmethod
+    def of(cls, event) -> EventRecord:
+        """The (unsaved) log row for ``event``: its envelope and its payload."""
+        return cls(
+            event_id=event.event_id,
+            type=event.type,
+            version=event.version,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id,
+            occurred_at=event.occurred_at,
+            payload=event.payload(),
+        )
+
     def to_event(self):
         from market.events import Event
 

@@ -27,15 +27,8 @@ def emit(*evts: events.Event, subscribers: tuple[str, ...] = READ_SIDE) -> list[
     now = timezone.now()
     with transaction.atomic():
         for e in evts:
-            record = EventRecord.objects.create(
-                event_id=e.event_id,
-                type=e.type,
-                version=e.version,
-                aggregate_type=e.aggregate_type,
-                aggregate_id=e.aggregate_id,
-                occurred_at=e.occurred_at,
-                payload=e.payload(),
-            )
+            record = EventRecord.of(e)
+            record.save(force_insert=True)
             for sid in subscribers:
                 if e.type in bus.subscribers()[sid].event_types:
                     Delivery.objects.create(
