@@ -176,8 +176,8 @@ _publishing = threading.local()
 
 
 def publish(event: Event) -> Event:
-    """Store ``event`` and its deliveries in the current transaction, then run in-transaction
-    subscribers. Returns the event with its log ``sequence`` set.
+    """Run the in-transaction subscribers of ``event``, then store it and its deliveries in the
+    current transaction. Returns the event with its log ``sequence`` set.
 
     Events that in-transaction subscribers publish meanwhile (reserving publishes
     ReservationPlaced; the product's hold publishes ProductReserved) are stored together with
@@ -458,7 +458,7 @@ def run_batch(deliveries: list[Delivery], *, owner: str) -> list[str]:
         else:
             _send_batch(subscriber, deliveries)
             if _mark_done_many(ids, owner) != len(ids):
-                raise LeaseLost(ids)  # the calls are made; run_delivery marks what is still ours
+                raise LeaseLost(ids)  # those still ours are marked done now; the others are skipped
     except Exception as exc:
         if not subscriber.atomic:
             # The calls were made; running them again now would only repeat them (and wait out
