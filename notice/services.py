@@ -1,15 +1,15 @@
 """Commands of the notice context.
 
-The notification flow for one event (``notification_process_event``, run by the durable
-subscriber ``notice.notify`` outside any transaction):
+The notification flow for some events (``notification_process_events``, run by the durable
+subscriber ``notice.notify`` outside any transaction, for one event or for a worker's batch):
 
-1. in one short transaction, create the event's notifications if absent: one per
+1. in one short transaction, create the events' notifications if absent: one per
    (event, recipient), enforced by a unique constraint, so a redelivery creates nothing;
 2. send each of them still pending through its channel, outside any transaction, then record
-   the outcome in a short transaction of its own: sent; failed at once (the provider said no for
-   good); or still pending with one more attempt (timeout, 5xx, network), in which case the
-   whole delivery is raised back to the bus, which retries it with backoff. Sent ones are
-   skipped next time, and the idempotency key (the notification's uuid) stays the same.
+   the outcomes (one UPDATE per distinct outcome): sent; failed at once (the provider said no
+   for good); or still pending with one more attempt (timeout, 5xx, network), in which case the
+   delivery is raised back to the bus, which retries it with backoff. Sent ones are skipped
+   next time, and the idempotency key (the notification's uuid) stays the same.
 """
 
 from __future__ import annotations
@@ -187,8 +187,9 @@ def notification_process_event(*, event: Event) -> None:
 
 def notification_process_events(*, events: Iterable[Event]) -> None:
     """``notification_process_event`` for several events (the worker's batches). Raises
-    ``TransientFailure`` if any notification must be tried again; the bus then runs the events
-    one by one, where only the ones still pending are sent (the others are skipped as sent)."""
+    ``TransientFailure`` if any notification must be tried again; the bus then retries the
+    batch's deliveries after their backoff, where only the notifications still pending are sent
+    (the others are skipped as sent)."""
     pending = notification_prepare_many(events=events)
     outcomes = notification_send_many(notifications=pending)
     retry = [str(n.uuid) for n, outcome in zip(pending, outcomes, strict=True) if outcome == "retry"]
