@@ -50,7 +50,7 @@ class Worker:
 
     def stop(self, *_args) -> None:
         if not self.stopping:
-            logger.info("worker %s stopping after the delivery in hand", self.owner)
+            logger.info("worker %s stopping after the transaction in hand", self.owner)
         self.stopping = True
 
     def run_once(self, owner: str | None = None) -> int:
@@ -103,7 +103,7 @@ class Worker:
         for thread in threads:
             thread.start()
         # Signals are handled by the main thread: short joins let the handler run promptly, and
-        # the threads see ``stopping`` once their delivery in hand is done.
+        # the threads see ``stopping`` once the transaction in hand (a delivery or a batch) is done.
         while any(thread.is_alive() for thread in threads):
             for thread in threads:
                 thread.join(timeout=0.2)
