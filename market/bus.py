@@ -43,8 +43,8 @@ matches no row the lease was taken over and the delivery counts as "skipped" her
 raises, the rollback leaves the delivery pending and the failure is recorded. The worker
 (``market.worker``) may run several threads and commits asynchronously on PostgreSQL; see there
 why that is safe. It runs a claim's deliveries to one subscriber as a batch (``run_batch``): one
-transaction, one "done" UPDATE, and the subscriber's batch handler if it has one
-(``durable(..., batch=...)``), a fixed number of statements for the lot.
+transaction, one "done" UPDATE, and one call of the handler with the whole list when it takes
+lists (``durable(..., batch=True)``): a fixed number of statements for the lot.
 """
 
 from __future__ import annotations
@@ -73,8 +73,7 @@ from market.models import Delivery, EventRecord, Subscription
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Event], None]
-BatchHandler = Callable[[list[Event]], None]
+Handler = Callable[[Event], None] | Callable[[list[Event]], None]
 
 _in_transaction_signals = blinker.Namespace()
 _durable_signals = blinker.Namespace()
@@ -91,9 +90,9 @@ class Subscriber:
     # slow outside world never delays the request that published.
     atomic: bool = True
     inline: bool = True
-    # Optional: the same work for a list of events at once (a handful of statements instead of a
-    # few per event); the worker uses it for a claim's deliveries to this subscriber.
-    batch: BatchHandler | None = None
+    # batch=True: the handler takes a list of events (a handful of statements for the lot instead
+    # of a few per event): one event when run alone, a claim's deliveries in the worker.
+    batch: bool = False
 
 
 _subscribers: dict[str, Subscriber] = {}
@@ -106,7 +105,7 @@ def _register(
     durable: bool,
     atomic: bool = True,
     inline: bool = True,
-    batch: BatchHandler | None = None,
+    batch: bool = False,
 ) -> Callable[[Handler], Handler]:
     types = tuple(cls.type for cls in event_classes)
     if not types:
@@ -122,7 +121,7 @@ def _register(
         )
         namespace = _durable_signals if durable else _in_transaction_signals
         for event_type in types:
-            receiver = _receiver(handler)
+            receiver = _receiver(handler, batch)
             # Durable receivers are connected for their subscriber id only, so one delivery
             # reaches exactly one handler; in-transaction receivers hear every event of the type.
             sender = id if durable else blinker.ANY
@@ -134,9 +133,9 @@ def _register(
     return decorator
 
 
-def _receiver(handler: Handler):
+def _receiver(handler: Handler, batch: bool):
     def receiver(sender, *, event: Event) -> None:
-        handler(event)
+        handler([event] if batch else event)
 
     return receiver
 
@@ -147,14 +146,15 @@ def in_transaction(*event_classes: type[Event], id: str) -> Callable[[Handler], 
 
 
 def durable(
-    *event_classes: type[Event], id: str, atomic: bool = True, inline: bool = True, batch: BatchHandler | None = None
+    *event_classes: type[Event], id: str, atomic: bool = True, inline: bool = True, batch: bool = False
 ) -> Callable[[Handler], Handler]:
     """Run after commit, in a transaction of its own, at least once, under a stable id.
 
     ``atomic=False`` runs the handler outside a transaction (for calls to the outside world; the
     handler must make repeated runs harmless). ``inline=False`` leaves it to the worker.
-    ``batch`` handles a list of events at once, with the same effect as the handler applied to
-    each in turn; the worker prefers it for several deliveries (``run_batch``)."""
+    ``batch=True``: the handler takes a list of events and does to them what it would do to each
+    in turn; it gets one event when a delivery runs alone and a claim's worth in the worker
+    (``run_batch``)."""
     return _register(event_classes, id, durable=True, atomic=atomic, inline=inline, batch=batch)
 
 
@@ -403,8 +403,8 @@ def run_deliveries(
     deliveries: list[Delivery], *, owner: str, stopping: Callable[[], bool] = lambda: False
 ) -> list[str]:
     """Run claimed deliveries (what the worker does with a claim), grouped by subscriber: a
-    group of several runs as a batch (``run_batch``) when its subscriber is atomic or has a batch
-    handler, otherwise one by one. Regrouping keeps every ordering promise: a claim never holds
+    group of several runs as a batch (``run_batch``) when its subscriber is atomic or takes
+    lists, otherwise one by one. Regrouping keeps every ordering promise: a claim never holds
     two deliveries of the same subscriber and aggregate (the later one waits for the earlier),
     and subscribers are independent of each other. Stops early, leaving the rest leased (the
     worker then releases them), once ``stopping()``."""
@@ -436,10 +436,10 @@ def run_batch(deliveries: list[Delivery], *, owner: str) -> list[str]:
     """Run several deliveries of one subscriber together. Returns their outcomes, in order.
 
     Atomic subscribers: one transaction. One UPDATE marks them all done (checking our leases
-    and locking the rows), the batch handler (or the handler, for each) runs, one COMMIT. Same
-    promise as one by one, each delivery's effects commit with its "done" mark, at a fraction
-    of the round trips. ``atomic=False`` subscribers with a batch handler: the handler runs
-    outside a transaction, then one UPDATE marks them done.
+    and locking the rows), the handler runs (once with the list, or once per delivery), one
+    COMMIT. Same promise as one by one, each delivery's effects commit with its "done" mark, at
+    a fraction of the round trips. ``atomic=False`` subscribers that take lists: the handler runs outside a
+    transaction, then one UPDATE marks them done.
 
     If anything goes wrong in an atomic batch (a handler raises, a lease was lost, a deadlock
     with another worker's batch), nothing of it commits and each delivery runs again on its own
@@ -473,12 +473,12 @@ def run_batch(deliveries: list[Delivery], *, owner: str) -> list[str]:
 
 
 def _send_batch(subscriber: Subscriber, deliveries: list[Delivery]) -> None:
-    if subscriber.batch is None:
+    if not subscriber.batch:
         for delivery in deliveries:
             _send(subscriber, delivery)
         return
     with observability.log_context(subscriber=subscriber.id):
-        subscriber.batch([delivery.event.to_event() for delivery in deliveries])
+        subscriber.handler([delivery.event.to_event() for delivery in deliveries])
 
 
 def _subscriber_for(delivery: Delivery) -> Subscriber:

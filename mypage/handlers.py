@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from market.bus import durable
 from market.events import Event
-from mypage.services import PROJECTED_EVENTS, SUBSCRIBER_ID, mypage_apply_event, mypage_apply_events
+from mypage.services import PROJECTED_EVENTS, SUBSCRIBER_ID, mypage_apply_events
 
 
-def project_many(events: list[Event]) -> None:
-    """The worker's batches: the same fold, a fixed number of statements per batch."""
+@durable(*PROJECTED_EVENTS, id=SUBSCRIBER_ID, batch=True)
+def project(events: list[Event]) -> None:
+    """Idempotent and order-tolerant, one event or a worker's batch: see mypage.services."""
     mypage_apply_events(events=events)
-
-
-@durable(*PROJECTED_EVENTS, id=SUBSCRIBER_ID, batch=project_many)
-def project(event: Event) -> None:
-    """Idempotent and order-tolerant: see mypage.services."""
-    mypage_apply_event(event=event)

@@ -14,20 +14,7 @@ from market import events
 from market.bus import durable
 from market.events import Event
 from notice.messages import NOTIFYING_EVENTS
-from notice.services import (
-    directory_apply_event,
-    directory_apply_events,
-    notification_process_event,
-    notification_process_events,
-)
-
-
-def keep_directory_many(events: list[Event]) -> None:
-    directory_apply_events(events=events)
-
-
-def notify_many(events: list[Event]) -> None:
-    notification_process_events(events=events)
+from notice.services import directory_apply_events, notification_process_events
 
 
 @durable(
@@ -36,12 +23,12 @@ def notify_many(events: list[Event]) -> None:
     events.ProductRegistered,
     events.ProductUpdated,
     id="notice.directory",
-    batch=keep_directory_many,
+    batch=True,
 )
-def keep_directory(event: Event) -> None:
-    directory_apply_event(event=event)
+def keep_directory(evts: list[Event]) -> None:
+    directory_apply_events(events=evts)
 
 
-@durable(*NOTIFYING_EVENTS, id="notice.notify", atomic=False, inline=False, batch=notify_many)
-def notify(event: Event) -> None:
-    notification_process_event(event=event)
+@durable(*NOTIFYING_EVENTS, id="notice.notify", atomic=False, inline=False, batch=True)
+def notify(evts: list[Event]) -> None:
+    notification_process_events(events=evts)

@@ -42,16 +42,11 @@ logger = logging.getLogger(__name__)
 # --- the directory: contacts and product names, from events ----------------------------------
 
 
-def directory_apply_event(*, event: Event) -> None:
-    """Keep the contact book and the product-name cache current (events of one user or one
-    product arrive in order, so the latest write wins)."""
-    directory_apply_events(events=[event])
-
-
 def directory_apply_events(*, events: Iterable[Event]) -> None:
-    """``directory_apply_event`` for many events, in order: the last word per user and per
-    product wins, written with one INSERT ... ON CONFLICT DO UPDATE per table (instead of
-    update_or_create's SELECT + SAVEPOINT + INSERT/UPDATE + RELEASE per event)."""
+    """Keep the contact book and the product-name cache current. Events of one user or one
+    product arrive in order, so the last word per user and per product wins, written with one
+    INSERT ... ON CONFLICT DO UPDATE per table (instead of update_or_create's SELECT + SAVEPOINT
+    + INSERT/UPDATE + RELEASE per event)."""
     contacts: dict[int, Recipient] = {}
     names: dict[int, ProductName] = {}
     for event in events:
@@ -93,12 +88,7 @@ def _product_names(events: list[Event]) -> dict[object, str]:
 # --- notifications ------------------------------------------------------------------------------
 
 
-def notification_prepare(*, event: Event) -> list[Notification]:
-    """Create this event's notifications if absent; return those still pending."""
-    return notification_prepare_many(events=[event])
-
-
-def notification_prepare_many(*, events: Iterable[Event]) -> list[Notification]:
+def notification_prepare(*, events: Iterable[Event]) -> list[Notification]:
     """Create these events' notifications if absent, in one short transaction whatever their
     number; return those still pending, oldest first."""
     events = list(events)
@@ -179,18 +169,12 @@ def _send_one(notification: Notification) -> tuple[str, dict[str, Any]]:
     return "sent", {"status": Notification.Status.SENT, "last_error": "", "provider_response": response}
 
 
-def notification_process_event(*, event: Event) -> None:
-    """Notify everyone ``event`` concerns. Raises ``TransientFailure`` if any notification must
-    be tried again (the bus then retries this delivery with backoff)."""
-    notification_process_events(events=[event])
-
-
 def notification_process_events(*, events: Iterable[Event]) -> None:
-    """``notification_process_event`` for several events (the worker's batches). Raises
+    """Notify everyone the events concern (one event, or a worker's batch). Raises
     ``TransientFailure`` if any notification must be tried again; the bus then retries the
-    batch's deliveries after their backoff, where only the notifications still pending are sent
-    (the others are skipped as sent)."""
-    pending = notification_prepare_many(events=events)
+    deliveries after their backoff, where only the notifications still pending are sent (the
+    others are skipped as sent)."""
+    pending = notification_prepare(events=events)
     outcomes = notification_send_many(notifications=pending)
     retry = [str(n.uuid) for n, outcome in zip(pending, outcomes, strict=True) if outcome == "retry"]
     if retry:

@@ -10,11 +10,16 @@ from payment.models import Payment
 from payment.services import payment_event
 
 
-def request_payments(reserved: list[events.ProductReserved]) -> None:
-    """``request_payment`` for a batch of reservations: which already have a payment (one
-    query), insert the others (one INSERT ... ON CONFLICT DO NOTHING), lock what is now there
-    (one query) and publish PaymentRequested for each payment we created unpaid (one statement)."""
-    with transaction.atomic(savepoint=False):  # inside the batch's transaction: no SAVEPOINT
+@durable(events.ProductReserved, id="payment.request_payment", batch=True)
+def request_payment(reserved: list[events.ProductReserved]) -> None:
+    """A reservation now holds the product: the buyer owes its price as it was then.
+
+    Runs after the reservation committed (reserving never waits on us), for one event or a
+    worker's batch: which reservations already have a payment (one query), insert the others
+    (one INSERT ... ON CONFLICT DO NOTHING), lock what is now there (one query), publish
+    PaymentRequested for each payment we created unpaid (one statement). A redelivery changes
+    nothing, and a voided tombstone left by an earlier cancel stays voided."""
+    with transaction.atomic(savepoint=False):  # inside the delivery's transaction: no SAVEPOINT
         existing = set(
             Payment.objects.filter(reservation_id__in=[e.reservation_id for e in reserved]).values_list(
                 "reservation_id", flat=True
@@ -30,22 +35,6 @@ def request_payments(reserved: list[events.ProductReserved]) -> None:
         # A concurrent cancel's tombstone may have won an insert; that one stays voided.
         created = Payment.objects.select_for_update().filter(reservation_id__in=list(new)).order_by("reservation_id")
         publish_many([payment_event(events.PaymentRequested, p) for p in created if p.status == Payment.Status.UNPAID])
-
-
-@durable(events.ProductReserved, id="payment.request_payment", batch=request_payments)
-def request_payment(event: events.ProductReserved) -> None:
-    """A reservation now holds the product: the buyer owes its price as it was then.
-
-    Runs after the reservation committed (reserving never waits on us). Insert-if-absent: a
-    redelivery changes nothing, and a voided tombstone left by an earlier cancel stays voided."""
-    with transaction.atomic(savepoint=False):  # no SAVEPOINT round trips inside the delivery's transaction
-        if Payment.objects.filter(reservation_id=event.reservation_id).exists():
-            return
-        # A concurrent cancel's tombstone may win the insert; then it stays voided.
-        payment = _insert_if_absent(event, price=event.price, status=Payment.Status.UNPAID)
-        if payment.status != Payment.Status.UNPAID:
-            return
-        publish(payment_event(events.PaymentRequested, payment))
 
 
 @in_transaction(events.ReservationCancelled, id="payment.void_on_cancel")

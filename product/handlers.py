@@ -94,12 +94,14 @@ def release_on_cancel(event: events.ReservationCancelled) -> None:
         )
 
 
-def sell_on_payments(paid: list[events.PaymentCompleted]) -> None:
-    """``sell_on_payment`` for the worker's batches: lock the products still held by the paid
-    reservations (one query), mark them sold out (one UPDATE), publish ProductSoldOut for each
-    (one statement). Idempotent like the single one: a product already sold is left alone."""
+@durable(events.PaymentCompleted, id="product.sell_on_payment", batch=True)
+def sell_on_payment(paid: list[events.PaymentCompleted]) -> None:
+    """The holding reservations were paid: sold out, for good. For one event or a worker's
+    batch: lock the products still held by the paid reservations (one query), mark them sold out
+    (one UPDATE), publish ProductSoldOut for each (one statement). Idempotent: a product already
+    sold is left alone."""
     by_product = {event.product_id: event for event in paid}
-    with transaction.atomic(savepoint=False):  # inside the batch's transaction: no SAVEPOINT
+    with transaction.atomic(savepoint=False):  # inside the delivery's transaction: no SAVEPOINT
         held = (
             Product.objects.select_for_update()
             .filter(pk__in=list(by_product), status=Product.Status.PENDING)
@@ -123,23 +125,4 @@ def sell_on_payments(paid: list[events.PaymentCompleted]) -> None:
                 )
                 for pk, name in sold
             ]
-        )
-
-
-@durable(events.PaymentCompleted, id="product.sell_on_payment", batch=sell_on_payments)
-def sell_on_payment(event: events.PaymentCompleted) -> None:
-    """The holding reservation was paid: sold out, for good. Idempotent."""
-    sold = Product.objects.filter(
-        pk=event.product_id, status=Product.Status.PENDING, held_by_reservation_id=event.reservation_id
-    ).update(status=Product.Status.SOLD_OUT, updated_at=timezone.now())
-    if sold:
-        name = Product.objects.filter(pk=event.product_id).values_list("name", flat=True).first() or ""
-        publish(
-            events.ProductSoldOut(
-                product_id=event.product_id,
-                reservation_id=event.reservation_id,
-                buyer_id=event.buyer_id,
-                seller_id=event.seller_id,
-                name=name,
-            )
         )

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from market import events
-from market.bus import durable, in_transaction, publish, publish_many
+from market.bus import durable, in_transaction, publish_many
 from reservation.models import Reservation
 
 # The reservation ``reservation_place`` is placing in this thread (or task): ``record_listing``
@@ -34,12 +34,14 @@ def record_listing(event: events.ProductReserved) -> None:
             setattr(placed, name, value)
 
 
-def complete_on_payments(paid: list[events.PaymentCompleted]) -> None:
-    """``complete_on_payment`` for the worker's batches: lock the reservations (one query), let
-    each make its own transition, save those that changed (one UPDATE) and publish
-    ReservationCompleted for each (one statement)."""
+@durable(events.PaymentCompleted, id="reservation.complete_on_payment", batch=True)
+def complete_on_payment(paid: list[events.PaymentCompleted]) -> None:
+    """Paid: the deal is done. For one event or a worker's batch: lock the reservations (one
+    query), let each make its own transition, save those that changed (one UPDATE) and publish
+    ReservationCompleted for each (one statement). Idempotent: a redelivery finds them
+    completed already."""
     sellers = {event.reservation_id: event.seller_id for event in paid}
-    with transaction.atomic(savepoint=False):  # inside the batch's transaction: no SAVEPOINT
+    with transaction.atomic(savepoint=False):  # inside the delivery's transaction: no SAVEPOINT
         locked = Reservation.objects.select_for_update().filter(pk__in=list(sellers)).order_by("pk")
         completed = [reservation for reservation in locked if reservation.complete()]
         if not completed:
@@ -58,22 +60,4 @@ def complete_on_payments(paid: list[events.PaymentCompleted]) -> None:
                 )
                 for reservation in completed
             ]
-        )
-
-
-@durable(events.PaymentCompleted, id="reservation.complete_on_payment", batch=complete_on_payments)
-def complete_on_payment(event: events.PaymentCompleted) -> None:
-    """Paid: the deal is done. Idempotent (a redelivery finds it completed already)."""
-    with transaction.atomic():
-        reservation = Reservation.objects.select_for_update().filter(pk=event.reservation_id).first()
-        if reservation is None or not reservation.complete():
-            return
-        reservation.save(update_fields=["status", "updated_at"])
-        publish(
-            events.ReservationCompleted(
-                reservation_id=reservation.pk,
-                product_id=reservation.product_id,
-                buyer_id=reservation.buyer_id,
-                seller_id=reservation.seller_id or event.seller_id,
-            )
         )

@@ -159,14 +159,11 @@ def outside(event: Called) -> None:
 TEXT_BATCHES: list[list[str]] = []  # the keys of each batch test.texts was given
 
 
-def texts_many(events: list[Texted]) -> None:
+@durable(Texted, id="test.texts", atomic=False, batch=True)
+def texts(events: list[Texted]) -> None:
+    """Takes lists: one event when run alone, a batch in the worker."""
     TEXT_BATCHES.append([e.key for e in events])
     for event in events:
         _write("test.texts", event, event.key, 0)
         if event.key in ALWAYS_FAIL:
             raise RuntimeError(f"{event.key} always fails")
-
-
-@durable(Texted, id="test.texts", atomic=False, batch=texts_many)
-def texts(event: Texted) -> None:
-    texts_many([event])

@@ -286,8 +286,8 @@ def test_redelivered_payment_completed_changes_nothing(reserved, noodle, buyer, 
     drain()
     [completed] = published(events.PaymentCompleted)
     before = EventRecord.objects.count()
-    sell_on_payment(completed)
-    complete_on_payment(completed)
+    sell_on_payment([completed])
+    complete_on_payment([completed])
     assert EventRecord.objects.count() == before
     assert Product.objects.get(pk=noodle.pk).status == Product.Status.SOLD_OUT
 

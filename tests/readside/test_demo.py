@@ -39,10 +39,10 @@ def test_demo_runs_the_reference_scenario_end_to_end():
 def test_demo_fails_when_an_expected_state_is_not_reached(monkeypatch):
     import mypage.handlers
 
-    def broken(*, event):
+    def broken(*, events):
         raise RuntimeError("my-page is broken")
 
-    monkeypatch.setattr(mypage.handlers, "mypage_apply_event", broken)
+    monkeypatch.setattr(mypage.handlers, "mypage_apply_events", broken)
     out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match="expected state"):
         call_command("demo", "--fresh", stdout=out, stderr=err)

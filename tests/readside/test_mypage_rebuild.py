@@ -96,8 +96,7 @@ def test_a_failing_projection_retries_and_catches_up_exactly(market, seller, buy
     def broken(**_):
         raise RuntimeError("read database is down")
 
-    monkeypatch.setattr(mypage.handlers, "mypage_apply_event", broken)
-    monkeypatch.setattr(mypage.handlers, "mypage_apply_events", broken)  # the worker's batches
+    monkeypatch.setattr(mypage.handlers, "mypage_apply_events", broken)
     r1, _ = _run_reference_flow(market, seller, buyer, other_buyer)  # nothing fails for the buyer
     assert not MyPageRow.objects.exists()
     assert _backlog().failing > 0
