@@ -303,18 +303,24 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def _claimable(now: datetime):
-    earlier_pending = Delivery.objects.filter(
+    # "Unfinished" is spelled "neither done nor dead", not "pending", on purpose. Written as
+    # "pending", the guard could also be answered from the partial indexes of pending rows, and
+    # when the statistics were taken with few pending rows (a backlog builds up faster than
+    # ANALYZE runs: after an outage, under a burst) the planner believed those indexes empty and
+    # scanned the whole backlog for every candidate: 131 ms per claim of 200 with 4,000 pending,
+    # growing with the backlog. Only delivery_agg_idx can answer this spelling, by looking up
+    # the candidate's own aggregate (0.005 ms), whatever the statistics say.
+    earlier_unfinished = Delivery.objects.filter(
         subscriber=OuterRef("subscriber"),
         aggregate_key=OuterRef("aggregate_key"),
         id__lt=OuterRef("id"),
-        status=Delivery.Status.PENDING,
-    )
+    ).exclude(status__in=[Delivery.Status.DONE, Delivery.Status.DEAD])
     paused = Subscription.objects.filter(id=OuterRef("subscriber"), paused=True)
     return (
         Delivery.objects.filter(status=Delivery.Status.PENDING, available_at__lte=now)
         .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
         .exclude(Exists(paused))
-        .exclude(Exists(earlier_pending))
+        .exclude(Exists(earlier_unfinished))
     )
 
 

@@ -59,7 +59,8 @@ class Delivery(models.Model):
         DONE = "done"
         DEAD = "dead"
 
-    event = models.ForeignKey(EventRecord, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: the unique (event, subscriber) below starts with it and serves its lookups.
+    event = models.ForeignKey(EventRecord, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     subscriber = models.CharField(max_length=100)
     # "<aggregate_type>:<aggregate_id>", copied from the event so ordering needs no join.
     aggregate_key = models.CharField(max_length=100)
@@ -81,12 +82,9 @@ class Delivery(models.Model):
             models.Index(fields=["id"], name="delivery_pending_id_idx", condition=Q(status="pending")),
             # Pending deliveries by due time (when many back off, the planner may prefer this one).
             models.Index(fields=["available_at", "id"], name="delivery_due_idx", condition=Q(status="pending")),
-            # The ordering guard: "is an earlier delivery for this aggregate still pending?"
-            models.Index(
-                fields=["subscriber", "aggregate_key", "id"],
-                name="delivery_pending_agg_idx",
-                condition=Q(status="pending"),
-            ),
+            # The ordering guard: "is an earlier delivery for this aggregate still unfinished?" Over
+            # every row, not only the pending ones, on purpose: see bus._claimable.
+            models.Index(fields=["subscriber", "aggregate_key", "id"], name="delivery_agg_idx"),
             models.Index(fields=["subscriber", "status"], name="delivery_backlog_idx"),
         ]
 
