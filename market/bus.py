@@ -402,7 +402,12 @@ def run_delivery(delivery: Delivery | int, *, owner: str) -> str:
     return "done"
 
 
-OUTSIDE_BATCH = 10  # deliveries per batch of an atomic=False subscriber
+# Deliveries per batch of an atomic=False subscriber. Bounded, so that a slow provider holds back
+# some deliveries rather than a whole claim; not tiny, because each batch has a fixed cost (for
+# notice.notify: a transaction creating the notifications, a read, the outcomes' UPDATEs, the
+# "done" UPDATE), which at 10 per batch was half the worker's CPU. A provider that is down costs
+# a batch one timeout, not fifty: notice stops calling a channel after its first transient failure.
+OUTSIDE_BATCH = 50
 
 
 def run_deliveries(
@@ -423,8 +428,8 @@ def run_deliveries(
             break
         subscriber = _subscribers.get(subscriber_id)
         if subscriber is not None and len(group) > 1 and (subscriber.atomic or subscriber.batch):
-            # Calls to the outside world go in small batches: a slow provider then holds back
-            # a few deliveries, not a whole claim.
+            # Calls to the outside world go in bounded batches: a slow provider then holds back
+            # some deliveries, not a whole claim.
             size = len(group) if subscriber.atomic else OUTSIDE_BATCH
             for start in range(0, len(group), size):
                 if stopping():
@@ -452,7 +457,7 @@ def run_batch(deliveries: list[Delivery], *, owner: str) -> list[str]:
     (``run_delivery``): a failing one is retried alone and holds the others back by no more
     than this one extra pass, which counts no attempt. A failing ``atomic=False`` batch counts a
     failed attempt on each of its deliveries (those already marked done are left alone), so
-    they retry after the backoff; that is why such batches are small (``OUTSIDE_BATCH``)."""
+    they retry after the backoff; that is why such batches are bounded (``OUTSIDE_BATCH``)."""
     subscriber = _subscriber_for(deliveries[0])
     ids = [delivery.pk for delivery in deliveries]
     try:

@@ -135,14 +135,24 @@ def notification_send(*, notification: Notification) -> str:
 def notification_send_many(*, notifications: Iterable[Notification]) -> list[str]:
     """Send each pending notification (outside any transaction), then record the outcomes, one
     UPDATE per distinct outcome rather than one per notification (every console "sent" of a
-    batch is one statement). Returns the outcomes in order. A crash between a send and its
+    batch is one statement). After a transient failure, the rest of that channel's
+    notifications are not tried now ("retry", no attempt counted): a batch whose provider is
+    down costs one timeout, not one per notification. Returns the outcomes in order. A crash between a send and its
     record makes the delivery run again and resend: the provider drops the repeat by the
     notification's idempotency key (its uuid), which never changes."""
     outcomes: list[str] = []
     records: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    unwell: set[str] = set()  # channels that failed transiently in this call
     for notification in notifications:
+        if notification.channel in unwell:
+            # Its provider just timed out or answered 5xx: this one waits for the retry with the
+            # others instead of waiting out its own timeout now. Not tried, so no attempt counted.
+            outcomes.append("retry")
+            continue
         outcome, values = _send_one(notification)
         outcomes.append(outcome)
+        if outcome == "retry":
+            unwell.add(notification.channel)
         key = json.dumps(values, sort_keys=True, default=str)
         records.setdefault(key, (values, []))[1].append(notification.pk)
         observability.emit("notification_finished", channel=notification.channel, status=outcome)

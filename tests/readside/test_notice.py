@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -93,7 +94,11 @@ def test_transient_errors_are_retried_with_backoff_then_sent_once(provider, mark
     reservation_id = market.reserve(buyer, market.product(seller))  # the reservation itself is fine
     assert reservation_id
     pending = list(Notification.objects.all())
-    assert pending and all(n.status == "pending" and n.attempts == 1 for n in pending)
+    assert len(pending) == 3 and all(n.status == "pending" for n in pending)
+    # Each delivery called the provider once: ReservationPlaced's second notification (to the
+    # seller) waits for the retry behind the first one's failure instead of failing on its own.
+    assert len(provider.requests) == 2
+    assert sorted(n.attempts for n in pending) == [0, 1, 1]
     states = notify_delivery_states()
     assert all(status == "pending" and attempts >= 1 for status, attempts in states)
     assert Delivery.objects.filter(subscriber=NOTIFY, available_at__gt=timezone.now()).count() == len(states)
@@ -102,23 +107,48 @@ def test_transient_errors_are_retried_with_backoff_then_sent_once(provider, mark
     provider.mode = "ok"
     first_keys = [r["headers"]["X-NC-API-IDEMPOTENCY-KEY"] for r in provider.requests]
     bus.drain(now=later())
-    assert all(n.status == "sent" and n.attempts == 2 for n in Notification.objects.all())
+    assert all(n.status == "sent" for n in Notification.objects.all())
     retry_keys = [r["headers"]["X-NC-API-IDEMPOTENCY-KEY"] for r in provider.requests[len(first_keys) :]]
-    assert sorted(retry_keys) == sorted(first_keys)  # same idempotency key on the retry
+    assert set(first_keys) < set(retry_keys) and len(retry_keys) == 3  # same idempotency keys on the retry
     assert all(status == "done" for status, _ in notify_delivery_states())
 
     bus.drain(now=later() + timedelta(hours=1))
-    assert len(provider.requests) == 2 * len(first_keys)  # nothing sent twice after success
+    assert len(provider.requests) == len(first_keys) + 3  # nothing sent twice after success
 
 
-def test_only_the_failed_one_is_retried(provider, market, seller, buyer):
-    provider.script = ["500"]  # the first send fails, the others go through
+def test_after_a_transient_failure_the_rest_of_the_batch_waits_for_the_retry(provider, market, seller, buyer):
+    provider.script = ["500"]  # the first send fails, the provider is fine again afterwards
     market.reserve(buyer, market.product(seller))
-    assert Notification.objects.filter(status="sent").count() == 2
-    count = len(provider.requests)
+    # ReservationPlaced: the first notification failed, the second was not tried. PaymentRequested
+    # (another delivery) went through.
+    assert Notification.objects.filter(status="sent").count() == 1
+    assert len(provider.requests) == 2
     bus.drain(now=later())
     assert Notification.objects.filter(status="sent").count() == 3
-    assert len(provider.requests) == count + 1
+    assert len(provider.requests) == 4  # the failed one again, the held-back one once; no resend
+    assert sorted(Notification.objects.values_list("attempts", flat=True)) == [1, 1, 2]
+
+
+def test_a_batch_whose_provider_hangs_costs_one_timeout(provider, market, seller, buyer):
+    """The worker sends a claim's notifications in batches; with the provider hanging, a batch
+    waits out one timeout (0.5 s here) and leaves the rest pending for the retry."""
+    bus.pause(NOTIFY)
+    for name in ("책상", "의자", "램프"):
+        market.reserve(buyer, market.product(seller, name))
+    bus.resume(NOTIFY)
+    provider.mode = "hang"
+    claimed = bus.claim_deliveries(owner="A", subscriber=NOTIFY)
+    assert len(claimed) == 6  # ReservationPlaced and PaymentRequested of each reservation
+
+    started = time.monotonic()
+    outcomes = bus.run_deliveries(claimed, owner="A")
+
+    assert time.monotonic() - started < 2 * 0.5
+    assert outcomes == ["retry"] * 6 and len(provider.requests) == 1
+    assert sorted(Notification.objects.values_list("attempts", flat=True)) == [0] * 8 + [1]
+    provider.mode = "ok"
+    bus.drain(now=later())
+    assert Notification.objects.filter(status="sent").count() == 9 and len(provider.requests) == 10
 
 
 def test_one_notification_per_event_and_recipient_under_redelivery(provider, market, seller, buyer):
