@@ -1,5 +1,6 @@
 """API conventions shared by every context: ids in URLs, input validation, documented errors,
-pagination, and the paged HAL collections and status codes of the reference's Spring Data REST routes."""
+pagination, and the paged HAL collections and status codes of the reference's Spring Data REST routes.
+(market.lean holds cheaper stand-ins for the parts of django-filter and DRF a busy list runs.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -17,6 +19,7 @@ from rest_framework.request import Request
 
 from market.db import MAX_ID
 from market.errors import NotFound
+from market.lean import where_count
 from market.schema import ERROR_REF
 
 
@@ -57,7 +60,8 @@ class CountWhenNeededPaginator(DjangoPaginator):
     """Django's paginator, but the page's rows are read first and ``COUNT(*)`` is sent only when
     they cannot tell the total: a page with fewer rows than ``per_page`` is the last one, so the
     total is the rows before it plus these (on page 1: these). Same pages, same count, same
-    errors; one query instead of two for every list that fits its page."""
+    errors; one query instead of two for every list that fits its page. The COUNT, when needed, is
+    ``where_count``'s where it applies."""
 
     def page(self, number: Any) -> Page:
         try:
@@ -77,6 +81,12 @@ class CountWhenNeededPaginator(DjangoPaginator):
         elif not rows:
             raise EmptyPage(self.error_messages["no_results"])
         return self._get_page(rows, number, self)
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, QuerySet) and (total := where_count(self.object_list)) is not None:
+            return total
+        return DjangoPaginator.count.func(self)
 
 
 class Pagination(PageNumberPagination):
