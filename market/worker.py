@@ -120,8 +120,15 @@ class Worker:
                         logger.exception("worker %s could not claim deliveries; retrying", owner)
                         claimed = 0
                         sleep(min(5.0, self.poll * 4))
-                    if not claimed and not self.stopping:
-                        sleep(self.poll)
+                    if not self.stopping:
+                        if not claimed:
+                            sleep(self.poll)
+                        elif claimed < self.batch // 4:
+                            # A thin claim: let a few more deliveries arrive before the next one.
+                            # Each claim costs the database about the same whatever it holds (a
+                            # plan, an index walk, a lease UPDATE); back to back at a trickle,
+                            # claims were a fifth of PostgreSQL's CPU under the reserve load.
+                            sleep(self.poll / 4)
             finally:
                 try:
                     bus.release(owner)
@@ -160,10 +167,17 @@ def apply_worker_settings(conn) -> None:
     simply runs again: at least once, effects once. Other transactions never see a commit that
     is later lost. An ``atomic=False`` subscriber's outside call (a KakaoTalk message) may repeat,
     which is why it carries an idempotency key. Web requests keep synchronous commits: a client
-    told "reserved" must find the reservation after a crash."""
+    told "reserved" must find the reservation after a crash.
+
+    And ``plan_cache_mode = force_custom_plan``: the claim runs thousands of times as a prepared
+    statement (``DB_SERVER_SIDE_BINDING``), and the generic plan PostgreSQL may switch to cannot
+    tell that ``status = $1`` means the few pending rows, so it walks the primary key through every
+    done row and scans the whole table for the ordering guard (135 ms instead of 1 ms with 6,000
+    pending among 66,000). Planned with its values each time, the claim keeps to its indexes."""
     if conn.vendor != "postgresql":
         return
     with conn.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('synchronous_commit', %s, false)", [settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT]
+            "SELECT set_config('synchronous_commit', %s, false), set_config('plan_cache_mode', %s, false)",
+            [settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT, "force_custom_plan"],
         )

@@ -128,6 +128,26 @@ def test_the_worker_delivers_a_backlog_in_batches():
     assert len(probe_rows("test.record")) == len(probe_rows("test.other")) == 30
 
 
+def test_after_a_thin_claim_the_worker_waits_a_little_for_more(monkeypatch):
+    """Claims cost the database about the same whatever they hold: at a trickle the worker waits a
+    quarter of its poll interval before the next claim, none after a full one, and the whole
+    interval when nothing was due."""
+    worker = Worker(batch=200, poll=0.2)
+    claims = iter([200, 6, 0])
+    slept: list[float] = []
+    monkeypatch.setattr(worker, "run_once", lambda owner: next(claims))
+    monkeypatch.setattr("market.worker.close_old_connections", lambda: None)
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 2:
+            worker.stop()
+
+    worker.run_forever(sleep=sleep)
+
+    assert slept == [0.05, 0.2]
+
+
 def publish_texts(n: int) -> None:
     for i in range(n):
         with transaction.atomic():

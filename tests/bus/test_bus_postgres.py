@@ -238,6 +238,28 @@ def test_a_worker_connection_gets_the_setting_again_after_a_reconnect(settings):
     assert synchronous_commit() == "on"
 
 
+def test_worker_connections_plan_each_claim_with_its_values():
+    """A prepared claim's generic plan cannot see that ``status = $1`` means the pending rows: the
+    worker's connections always plan with the values; web connections keep PostgreSQL's default."""
+    seen: list[str] = []
+
+    def in_a_worker_thread() -> None:
+        with worker_connection():
+            seen.append(show("plan_cache_mode"))
+
+    thread = threading.Thread(target=in_a_worker_thread)
+    thread.start()
+    thread.join()
+    assert seen == ["force_custom_plan"]
+    assert show("plan_cache_mode") == "auto"
+
+
+def show(setting: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {setting}")
+        return cursor.fetchone()[0]
+
+
 def test_a_running_delivery_cannot_be_claimed_even_after_its_lease_expired(settings):
     """The done UPDATE that opens the handler's transaction locks the row until commit: a second
     worker's claim skips it, however long the handler takes."""
