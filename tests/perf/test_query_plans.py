@@ -279,3 +279,17 @@ def test_the_filtered_product_list_reads_by_index(big_catalogue, anon):
     (count,) = [sql for sql in statements if "COUNT(" in sql.upper()]
     nodes = explain(count)
     assert indexes_used(nodes) == {"product_status_price"}, (count, nodes)
+
+
+def test_searching_the_catalogue_reads_the_trigram_index(big_catalogue, anon):
+    """``?search=`` is ``UPPER(name) LIKE UPPER('%term%')``: the trigram index (product migration
+    0003) finds the matches instead of a scan of all 200,000 names."""
+    with CaptureQueriesContext(connection) as queries:
+        response = anon.get("/api/products/?search=item%2012345&page_size=20")
+    assert response.status_code == 200
+    assert {p["name"] for p in response.json()["results"]} >= {"item 12345", "item 123450"}
+
+    for sql in executed(queries, "product_product"):
+        nodes = explain(sql)
+        assert seq_scans(nodes, "product_product") == [], (sql, nodes)
+        assert "product_name_trgm" in indexes_used(nodes), (sql, nodes)
