@@ -135,11 +135,13 @@ def notification_send(*, notification: Notification) -> str:
 def notification_send_many(*, notifications: Iterable[Notification]) -> list[str]:
     """Send each pending notification (outside any transaction), then record the outcomes, one
     UPDATE per distinct outcome rather than one per notification (every console "sent" of a
-    batch is one statement). After a transient failure, the rest of that channel's
-    notifications are not tried now ("retry", no attempt counted): a batch whose provider is
-    down costs one timeout, not one per notification. Returns the outcomes in order. A crash between a send and its
-    record makes the delivery run again and resend: the provider drops the repeat by the
-    notification's idempotency key (its uuid), which never changes."""
+    batch is one statement). Returns the outcomes in order.
+
+    After a transient failure the rest of that channel's notifications are not tried now
+    ("retry", no attempt counted): a batch whose provider is down costs one timeout, not one per
+    notification. A crash between a send and its record makes the delivery run again and resend:
+    the provider drops the repeat by the notification's idempotency key (its uuid), which never
+    changes."""
     outcomes: list[str] = []
     records: dict[str, tuple[dict[str, Any], list[int]]] = {}
     unwell: set[str] = set()  # channels that failed transiently in this call
