@@ -192,10 +192,14 @@ def test_sigterm_stops_every_thread_after_its_delivery_in_hand():
     assert not Delivery.objects.filter(subscriber="test.count", status="pending").exclude(lease_owner="").exists()
 
 
-def synchronous_commit() -> str:
+def show(setting: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
+        cursor.execute(f"SHOW {setting}")
         return cursor.fetchone()[0]
+
+
+def synchronous_commit() -> str:
+    return show("synchronous_commit")
 
 
 @pytest.mark.parametrize("configured", ["off", "on"])
@@ -252,12 +256,6 @@ def test_worker_connections_plan_each_claim_with_its_values():
     thread.join()
     assert seen == ["force_custom_plan"]
     assert show("plan_cache_mode") == "auto"
-
-
-def show(setting: str) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SHOW {setting}")
-        return cursor.fetchone()[0]
 
 
 def test_a_running_delivery_cannot_be_claimed_even_after_its_lease_expired(settings):
