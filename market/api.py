@@ -4,9 +4,12 @@ pagination, and the paged HAL collections and status codes of the reference's Sp
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
@@ -19,7 +22,7 @@ from rest_framework.request import Request
 
 from market.db import MAX_ID
 from market.errors import NotFound
-from market.lean import where_count
+from market.lean import count_statement, run_count, where_count
 from market.schema import ERROR_REF
 
 
@@ -63,6 +66,9 @@ class CountWhenNeededPaginator(DjangoPaginator):
     errors; one query instead of two for every list that fits its page. The COUNT, when needed, is
     ``where_count``'s where it applies."""
 
+    # Rows up to the end of the page read last: the total is at least this.
+    rows_through = 0
+
     def page(self, number: Any) -> Page:
         try:
             if isinstance(number, float) and not number.is_integer():
@@ -80,6 +86,7 @@ class CountWhenNeededPaginator(DjangoPaginator):
             self.__dict__["count"] = bottom + len(rows)  # Paginator.count is a cached_property
         elif not rows:
             raise EmptyPage(self.error_messages["no_results"])
+        self.rows_through = bottom + len(rows)
         return self._get_page(rows, number, self)
 
     @cached_property
@@ -89,11 +96,41 @@ class CountWhenNeededPaginator(DjangoPaginator):
         return DjangoPaginator.count.func(self)
 
 
+class CachedCountPaginator(CountWhenNeededPaginator):
+    """For the public catalogue: a COUNT it has to send is kept in the cache for
+    ``CATALOGUE_COUNT_CACHE_SECONDS`` and reused by every request with the same filters (the key is
+    the COUNT's SQL and parameters, so different filters never share a total). The rows are always
+    read fresh; only the total may lag by that long, by as many products as were listed, reserved
+    or sold meanwhile. It never contradicts the page at hand: the total is at least the rows up to
+    the end of this page. Redis (``REDIS_URL``) shares totals between processes; without it each
+    process keeps its own, and a cache that is down means counting as before."""
+
+    @cached_property
+    def count(self) -> int:
+        seconds = settings.CATALOGUE_COUNT_CACHE_SECONDS
+        queryset = self.object_list
+        statement = count_statement(queryset) if seconds > 0 and isinstance(queryset, QuerySet) else None
+        if not isinstance(statement, tuple):
+            return CountWhenNeededPaginator.count.func(self)
+        key = "count:" + hashlib.blake2b(repr((queryset.db, statement)).encode(), digest_size=16).hexdigest()
+        total = cache.get(key)
+        if total is None:
+            total = run_count(queryset.db, statement)
+            cache.set(key, total, seconds)
+        return max(total, self.rows_through)
+
+
 class Pagination(PageNumberPagination):
     django_paginator_class = CountWhenNeededPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class CataloguePagination(Pagination):
+    """The catalogue's pages: totals reused for a few seconds (``CachedCountPaginator``)."""
+
+    django_paginator_class = CachedCountPaginator
 
 
 def hal_collection(name: str, items: Iterable[dict[str, Any]], self_href: str) -> dict[str, Any]:

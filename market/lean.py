@@ -105,6 +105,16 @@ def where_count(queryset: QuerySet) -> int | None:
     It sends the statement Django sends, ``SELECT COUNT(*) AS "__count" FROM table WHERE ...``, but
     compiles only the WHERE: Django's way there (a clone stripped of its columns and annotations, then
     compiled whole) cost the catalogue four times the CPU of sending the COUNT and reading it."""
+    statement = count_statement(queryset)
+    if statement is None or isinstance(statement, int):
+        return statement
+    return run_count(queryset.db, statement)
+
+
+def count_statement(queryset: QuerySet) -> tuple[str, tuple] | int | None:
+    """``where_count``'s statement, not sent: ``(sql, params)``; 0 when Django would answer 0
+    without a query (a WHERE that matches nothing, such as ``pk__in=[]``); None when ``where_count``
+    does not apply."""
     query = queryset.query
     tables = [table for alias, table in query.alias_map.items() if query.alias_refcount[alias]]  # as FROM
     if (
@@ -132,11 +142,14 @@ def where_count(queryset: QuerySet) -> int | None:
     except EmptyResultSet:
         return 0  # as Django answers without a query
     except FullResultSet:
-        pass
-    else:
-        sql, params = f"{sql} WHERE {where_sql}", (*params, *where_params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        return sql, tuple(params)
+    return f"{sql} WHERE {where_sql}", (*params, *where_params)
+
+
+def run_count(using: str, statement: tuple[str, tuple]) -> int:
+    """Send a ``count_statement`` and read the count."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(*statement)
         return cursor.fetchone()[0]
 
 

@@ -263,6 +263,12 @@ EVENTS_WORKER_SYNCHRONOUS_COMMIT = os.environ.get("EVENTS_WORKER_SYNCHRONOUS_COM
 RESERVATION_LOCK_TIMEOUT_MS = env_int("RESERVATION_LOCK_TIMEOUT_MS", 1000)
 RESERVATION_STATEMENT_TIMEOUT_MS = env_int("RESERVATION_STATEMENT_TIMEOUT_MS", 3000)
 
+# --- Catalogue ------------------------------------------------------------------------------
+# How long the catalogue's total (the ``count`` of GET /api/products/ for one set of filters) may
+# be reused from the cache before it is counted again; 0 counts on every request. The rows of a
+# page are always read fresh; only the total may lag by this much (see market.api).
+CATALOGUE_COUNT_CACHE_SECONDS = env_float("CATALOGUE_COUNT_CACHE_SECONDS", 5.0)
+
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # "json" or "text"

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from market.api import (
     HAL_PAGE_PARAMETERS,
+    CataloguePagination,
     ErrorResponses,
     StatusCodeField,
     StatusCodeInput,
@@ -115,6 +116,7 @@ class ProductListApi(GenericAPIView):
         SearchFilter,
         filters.OrderingFilter,
     ]
+    pagination_class = CataloguePagination  # the total may lag a few seconds; the rows never do
     filterset_class = ProductFilter
     search_fields = ["name"]
     ordering_fields = ["created_at", "price", "name"]
@@ -124,7 +126,15 @@ class ProductListApi(GenericAPIView):
         # The browsable API's form posts the input, not the output.
         return ProductCreateInput if self.request.method == "POST" else ProductOutput
 
-    @extend_schema(operation_id="products_list", responses={200: ProductOutput(many=True), **_errors(400)})
+    @extend_schema(
+        operation_id="products_list",
+        description=(
+            "Pages of the catalogue, newest first unless ordered otherwise. The rows are always current; "
+            "the total (`count`) of a set of filters may be reused for a few seconds "
+            "(CATALOGUE_COUNT_CACHE_SECONDS, 5 by default), never below what the page shows."
+        ),
+        responses={200: ProductOutput(many=True), **_errors(400)},
+    )
     def get(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         if not queryset.query.order_by:
