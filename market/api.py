@@ -112,7 +112,7 @@ class CachedCountPaginator(CountWhenNeededPaginator):
         statement = count_statement(queryset) if seconds > 0 and isinstance(queryset, QuerySet) else None
         if not isinstance(statement, tuple):
             return CountWhenNeededPaginator.count.func(self)
-        key = "count:" + hashlib.blake2b(repr((queryset.db, statement)).encode(), digest_size=16).hexdigest()
+        key = "catalogue-count:" + hashlib.blake2b(repr((queryset.db, statement)).encode(), digest_size=16).hexdigest()
         total = cache.get(key)
         if total is None:
             total = run_count(queryset.db, statement)
