@@ -6,12 +6,12 @@ import dataclasses
 import json
 import os
 import platform
+import statistics
 import subprocess
 from datetime import datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-TARGET_LEVEL = 32
 
 
 def machine(bench) -> dict:
@@ -49,19 +49,32 @@ def machine(bench) -> dict:
     return info
 
 
-def _find(runs, scenario: str, connections: int, dispatch: str = "worker"):
+def _find(runs, scenario: str, connections: int, dispatch: str = "worker", repeat: int = 0):
     return next(
-        (r for r in runs if r.scenario == scenario and r.connections == connections and r.dispatch == dispatch),
+        (
+            r
+            for r in runs
+            if r.scenario == scenario
+            and r.connections == connections
+            and r.dispatch == dispatch
+            and getattr(r, "repeat", 0) == repeat
+        ),
         None,
     )
 
 
 def _ratio(runs, run, floor_of: dict[str, str]) -> str:
     floor_name = floor_of.get(run.scenario)
-    floor = _find(runs, floor_name, run.connections, run.dispatch) if floor_name else None
+    floor = _find(runs, floor_name, run.connections, run.dispatch, getattr(run, "repeat", 0)) if floor_name else None
     if not floor or not floor.rps:
         return "—"
     return f"{run.rps / floor.rps:.0%} of {floor_name}"
+
+
+def _label(run) -> str:
+    """The scenario's name, and which measurement of the target pair it is when it was repeated."""
+    repeat = getattr(run, "repeat", 0)
+    return f"{run.scenario} #{repeat + 1}" if repeat else run.scenario
 
 
 def _codes(run) -> str:
@@ -77,28 +90,58 @@ def _worst_lag(run) -> tuple[float | None, float | None]:
     return p50, p99
 
 
+def _pairs(runs) -> list[tuple]:
+    """(floor_reserve, reserve) at the target level, once per measurement of the pair."""
+    from bench.run import TARGET_LEVEL
+
+    pairs = []
+    for repeat in sorted({getattr(r, "repeat", 0) for r in runs}):
+        floor = _find(runs, "floor_reserve", TARGET_LEVEL, repeat=repeat)
+        reserve = _find(runs, "reserve", TARGET_LEVEL, repeat=repeat)
+        if floor and reserve and floor.rps:
+            pairs.append((floor, reserve))
+    return pairs
+
+
 def targets(bench) -> list[tuple[str, str, bool | None]]:
+    """The issue's targets at 32 clients. When the (floor_reserve, reserve) pair was measured
+    several times, the ratio and the p99 are the medians over the pairs (each pair listed), and
+    what must always hold (no 5xx, no socket errors, lag under 1 s, a steady backlog) is judged on
+    the worst pair."""
+    from bench.run import TARGET_LEVEL
+
     runs = bench.runs
     out: list[tuple[str, str, bool | None]] = []
-    reserve = _find(runs, "reserve", TARGET_LEVEL)
-    floor = _find(runs, "floor_reserve", TARGET_LEVEL)
-    if reserve and floor:
-        share = reserve.rps / floor.rps if floor.rps else 0
-        out.append(("reserve ≥ 60% of floor_reserve rps at 32 clients", f"{share:.0%}", share >= 0.6))
-        p99 = reserve.latency_ms["p99"]
-        out.append(("reserve p99 < 250 ms at 32 clients", f"{p99} ms", p99 < 250))
-        out.append(("reserve: no 5xx at 32 clients", str(reserve.errors_5xx), reserve.errors_5xx == 0))
-        sock = reserve.socket_error_count
-        out.append(("reserve: no socket errors at 32 clients", str(sock), sock == 0))
-        _, p99 = _worst_lag(reserve)
-        out.append(("event lag p99 < 1 s at the reserve load", f"{p99} ms", p99 is not None and p99 < 1000))
+    pairs = _pairs(runs)
+    if pairs:
+        shares = [reserve.rps / floor.rps for floor, reserve in pairs]
+        p99s = [reserve.latency_ms["p99"] for _, reserve in pairs]
+        reserves = [reserve for _, reserve in pairs]
+
+        def each(values: list[str]) -> str:
+            return f" (median of {len(values)}: {', '.join(values)})" if len(values) > 1 else ""
+
+        share = statistics.median(shares)
         out.append(
             (
-                "backlog does not grow at the reserve load",
-                "grew" if reserve.backlog.get("grew") else "steady",
-                not reserve.backlog.get("grew"),
+                "reserve ≥ 60% of floor_reserve rps at 32 clients",
+                f"{share:.0%}" + each([f"{x:.0%}" for x in shares]),
+                share >= 0.6,
             )
         )
+        p99 = statistics.median(p99s)
+        out.append(
+            ("reserve p99 < 250 ms at 32 clients", f"{round(p99, 2):g} ms" + each([f"{x:g}" for x in p99s]), p99 < 250)
+        )
+        errors = sum(r.errors_5xx for r in reserves)
+        out.append(("reserve: no 5xx at 32 clients", str(errors), errors == 0))
+        sock = sum(r.socket_error_count for r in reserves)
+        out.append(("reserve: no socket errors at 32 clients", str(sock), sock == 0))
+        lags = [_worst_lag(r)[1] for r in reserves]
+        worst = None if None in lags else max(lags)
+        out.append(("event lag p99 < 1 s at the reserve load", f"{worst} ms", worst is not None and worst < 1000))
+        grew = any(r.backlog.get("grew") for r in reserves)
+        out.append(("backlog does not grow at the reserve load", "grew" if grew else "steady", not grew))
     listing = _find(runs, "product_list", TARGET_LEVEL)
     if listing:
         p99 = listing.latency_ms["p99"]
@@ -204,7 +247,7 @@ def markdown(bench, info: dict) -> str:
             else ""
         )
         lines.append(
-            f"| {r.scenario}{wrapped} | {r.connections} | {r.dispatch} | {r.duration:g} | {r.rps:.0f} "
+            f"| {_label(r)}{wrapped} | {r.connections} | {r.dispatch} | {r.duration:g} | {r.rps:.0f} "
             f"| {_ratio(runs, r, FLOOR_OF)} "
             f"| {lat['p50']} | {lat['p95']} | {lat['p99']} | {lat['max']} | {r.ok} | {r.conflicts} | {_codes(r)} "
             f"| {r.socket_error_count} | {r.loadavg_before:.1f}→{r.loadavg_after:.1f} |"
@@ -228,7 +271,7 @@ def markdown(bench, info: dict) -> str:
         for sub, v in r.lag.items():
             b = r.backlog
             lines.append(
-                f"| {r.scenario} | {r.connections} | {r.dispatch} | {sub} | {v['deliveries']} | {v['not_done']} "
+                f"| {_label(r)} | {r.connections} | {r.dispatch} | {sub} | {v['deliveries']} | {v['not_done']} "
                 f"| {v['p50_ms']} "
                 f"| {v['p99_ms']} | {v['max_ms']} | {b.get('max')} | {b.get('end')} "
                 f"| {'yes' if b.get('grew') else 'no'} | {b.get('drain_after_load_s')} |"
@@ -246,7 +289,7 @@ def plot(bench, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = [r for r in bench.runs if r.dispatch == "worker"]
+    runs = [r for r in bench.runs if r.dispatch == "worker" and not getattr(r, "repeat", 0)]
     names = list(dict.fromkeys(r.scenario for r in runs))
     fig, (ax_rps, ax_p99) = plt.subplots(1, 2, figsize=(13, 5))
     for name in names:

@@ -170,3 +170,36 @@ def test_the_report_states_the_targets_and_every_status_code(tmp_path: Path):
     assert "| reserve | 32 | worker | 10 | 200 | 67% of floor_reserve |" in text
     assert "| 1900 | 80 | 503: 20 |" in text  # 2xx, 409 apart, every other code by code
     assert "test cpu" in text and "Remaining cost" in text
+
+
+def test_the_target_pair_is_measured_three_times_except_in_a_quick_run():
+    assert parse_args([]).target_repeats == 3
+    assert parse_args(["--quick"]).target_repeats == 1
+    assert parse_args(["--target-repeats", "5"]).pool > parse_args([]).pool
+
+
+def test_the_targets_take_the_median_pair_and_the_worst_of_what_must_always_hold(tmp_path: Path):
+    def pair(repeat: int, floor_rps: float, reserve_rps: float, p99: float, codes: dict, lag_p99: float, grew=False):
+        lag = {"mypage.project": {"deliveries": 10, "not_done": 0, "p50_ms": 1.0, "p99_ms": lag_p99, "max_ms": 1}}
+        return [
+            _run("floor_reserve", floor_rps, 100, {"201": 3000}, repeat=repeat),
+            _run("reserve", reserve_rps, p99, codes, repeat=repeat, lag=lag, backlog={"max": 1, "grew": grew}),
+        ]
+
+    runs = [
+        *pair(0, 500, 150, 300, {"201": 1500}, 400.0),  # 30%
+        *pair(1, 500, 200, 240, {"201": 2000}, 1200.0),  # 40%
+        *pair(2, 400, 260, 200, {"201": 2600, "502": 1}, 300.0, grew=True),  # 65%
+    ]
+    bench = SimpleNamespace(runs=runs)
+
+    measured = {name: (value, ok) for name, value, ok in report.targets(bench)}
+
+    assert measured["reserve ≥ 60% of floor_reserve rps at 32 clients"] == ("40% (median of 3: 30%, 40%, 65%)", False)
+    assert measured["reserve p99 < 250 ms at 32 clients"] == ("240 ms (median of 3: 300, 240, 200)", True)
+    assert measured["reserve: no 5xx at 32 clients"] == ("1", False)
+    assert measured["event lag p99 < 1 s at the reserve load"] == ("1200.0 ms", False)
+    assert measured["backlog does not grow at the reserve load"] == ("grew", False)
+    # Each measurement is compared with the floor measured with it.
+    assert report._ratio(runs, runs[5], {"reserve": "floor_reserve"}) == "65% of floor_reserve"
+    assert report._label(runs[5]) == "reserve #3" and report._label(runs[1]) == "reserve"
