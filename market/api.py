@@ -109,9 +109,13 @@ class CachedCountPaginator(CountWhenNeededPaginator):
     def count(self) -> int:
         seconds = settings.CATALOGUE_COUNT_CACHE_SECONDS
         queryset = self.object_list
-        statement = count_statement(queryset) if seconds > 0 and isinstance(queryset, QuerySet) else None
-        if not isinstance(statement, tuple):
+        if seconds <= 0 or not isinstance(queryset, QuerySet):
             return CountWhenNeededPaginator.count.func(self)
+        statement = count_statement(queryset)
+        if statement is None:  # not one where_count can send: Django counts
+            return DjangoPaginator.count.func(self)
+        if isinstance(statement, int):  # known without a query
+            return statement
         key = "catalogue-count:" + hashlib.blake2b(repr((queryset.db, statement)).encode(), digest_size=16).hexdigest()
         total = cache.get(key)
         if total is None:
