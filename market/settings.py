@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # Before sessions and authentication: a shed reservation costs no database round trip.
     "market.resilience.CircuitBreakerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Korean unless the client asks otherwise (Accept-Language, the language cookie, /i18n/setlang/).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -181,7 +183,10 @@ if env_bool("FAST_PASSWORD_HASHER", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "/api-auth/login/"
 
-LANGUAGE_CODE = "en-us"  # API messages; notifications are written in Korean
+# Our users are Korean: Korean is the default of everything a person reads, English on request.
+LANGUAGE_CODE = "ko"
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True

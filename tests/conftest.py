@@ -25,6 +25,23 @@ def fresh_process_state():
     resilience.configure()
 
 
+@pytest.fixture(autouse=True)
+def english_unless_asked(settings):
+    """Production speaks Korean unless the client asks otherwise; most tests assert the English
+    source messages, so they run with English as the default. Tests of the Korean default use the
+    ``korean_default`` fixture (or send ``Accept-Language: ko``)."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def korean_default(settings):
+    """The production default language (``market.settings.LANGUAGE_CODE``), for tests that check it."""
+    from market import settings as production
+
+    settings.LANGUAGE_CODE = production.LANGUAGE_CODE
+    return production.LANGUAGE_CODE
+
+
 @pytest.fixture
 def make_user(db):
     """Register a user the way the API does (profile, UserRegistered event)."""
