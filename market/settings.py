@@ -329,3 +329,24 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "market.schema.add_error_responses",
 ]
+
+# --- Web pages for people (/shop/): a Content Security Policy ------------------------------------
+# django-csp sends it: only our own files (no CDN), and no inline script, style or event handler
+# (htmx is told not to need any: see market/templates/market/base.html). The browsable API, its
+# sign-in page and the API docs render DRF's and Swagger's inline scripts, so they go without.
+# Cookies follow Django's SESSION_COOKIE_SECURE / CSRF_COOKIE_SECURE (the HTTPS switch).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/", "/api-auth/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

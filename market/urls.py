@@ -25,6 +25,17 @@ urlpatterns = [
     path("", include("mypage.urls")),
 ]
 
+# The web pages for people (/shop/): accounts and the language switch from market, then each
+# context's own pages (by dotted path, as above).
+urlpatterns += [
+    path("shop/", include("market.page_urls")),
+    path("shop/", include("product.page_urls")),
+    path("shop/", include("reservation.page_urls")),
+    path("shop/", include("payment.page_urls")),
+    path("shop/", include("notice.page_urls")),
+    path("shop/", include("mypage.page_urls")),
+]
+
 handler400 = "market.errors.json_400"
 handler403 = "market.errors.json_403"
 handler404 = "market.errors.json_404"

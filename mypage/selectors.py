@@ -6,7 +6,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from market.db import MAX_ID
 from market.errors import NotFound
-from mypage.models import MyPageRow, TimelineEntry
+from mypage.models import MyPageRow, PaymentStatus, ReservationStatus, TimelineEntry
 
 NEWEST_FIRST = ("-created_at", "-reservation_id")
 
@@ -44,3 +44,16 @@ def mypage_row_get(*, reservation_id: int, user_id: int) -> MyPageRow:
     if row is None:
         raise NotFound("No such reservation on your my-page.", code="mypage_row_not_found")
     return row
+
+
+def mypage_buyer_actions(row: MyPageRow) -> frozenset[str]:
+    """The buttons the buyer's my-page offers on ``row``: "pay" while the payment is requested
+    and unpaid, "cancel" while the reservation is live and unpaid. The commands decide again
+    (this row may be a moment behind); this only keeps buttons that can only fail off the page."""
+    actions = set()
+    live = row.reservation_status == ReservationStatus.RESERVED
+    if live and row.payment_id and row.payment_status == PaymentStatus.UNPAID:
+        actions.add("pay")
+    if live and row.payment_status != PaymentStatus.PAID:
+        actions.add("cancel")
+    return frozenset(actions)

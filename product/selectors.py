@@ -50,3 +50,26 @@ def product_get(*, product_id: int) -> Product:
 
 def product_list_for_seller(*, seller) -> QuerySet[Product]:
     return product_list().filter(seller=seller)
+
+
+def product_search(
+    *, search: str = "", status: str = "", min_price: int | None = None, max_price: int | None = None
+) -> QuerySet[Product]:
+    """The catalogue as the web pages browse it: newest first, narrowed as the API's filters do
+    (``search`` in the name, ignoring case; a status; a price range in whole won)."""
+    products = product_list()
+    if search:
+        products = products.filter(name__icontains=search)
+    if status:
+        products = products.filter(status=status)
+    if min_price is not None:
+        products = products.filter(price__gte=min_price)
+    if max_price is not None:
+        products = products.filter(price__lte=max_price)
+    return products
+
+
+def product_reservable_by(*, product: Product, user) -> bool:
+    """Whether to offer ``user`` a Reserve button: the product is available and not their own.
+    (Reserving decides for itself; this only spares people a button that can only say no.)"""
+    return product.status == Product.Status.AVAILABLE and getattr(user, "pk", None) != product.seller_id

@@ -1,0 +1,84 @@
+"""The my-page context's web pages under /shop/my/: a buyer's reservations (states, timeline,
+deadline, Pay and Cancel where allowed) and a seller's sales, both from the read model.
+
+They update themselves while open by short polling: the page asks for its list fragment every few
+seconds (htmx ``hx-trigger="every 3s"``) and swaps it in. Not server-sent events: gunicorn's sync
+workers would spend a whole worker on every open my-page for as long as it stays open, where a
+poll costs one short indexed read every few seconds and needs nothing more from the deployment."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from market.web import paginate
+from mypage import selectors
+
+POLL_SECONDS = 3
+
+RESERVATION_LABELS = {
+    "reserved": _("Reserved"),
+    "cancelled": _("Cancelled"),
+    "completed": _("Completed"),
+    "expired": _("Expired"),
+    "declined": _("Declined"),
+}
+PAYMENT_LABELS = {"unpaid": _("Waiting for payment"), "paid": _("Paid"), "voided": _("Voided")}
+PRODUCT_LABELS = {"available": _("Available"), "pending": _("Reserved"), "sold_out": _("Sold out")}
+TIMELINE_LABELS = {
+    "ReservationPlaced": _("You reserved the product"),
+    "ProductReserved": _("The product is held for you"),
+    "PaymentRequested": _("Payment requested"),
+    "PaymentCompleted": _("Paid"),
+    "ReservationCompleted": _("Reservation completed"),
+    "ProductSoldOut": _("The product is sold"),
+    "ReservationCancelled": _("Reservation cancelled"),
+    "PaymentVoided": _("Payment voided"),
+    "ProductReleased": _("The product is available again"),
+}
+LABELS = {
+    "reservation_labels": RESERVATION_LABELS,
+    "payment_labels": PAYMENT_LABELS,
+    "product_labels": PRODUCT_LABELS,
+    "timeline_labels": TIMELINE_LABELS,
+    "poll_seconds": POLL_SECONDS,
+}
+
+
+def _buyer_context(request) -> dict:
+    rows = selectors.mypage_rows_for_buyer(buyer_id=request.user.pk).prefetch_related("timeline")
+    page = paginate(request, rows)
+    entries = [(row, selectors.mypage_buyer_actions(row)) for row in page.object_list]
+    return {"nav": "my", "page": page, "entries": entries, "query": "", **LABELS}
+
+
+@login_required(login_url="shop-signin")
+@require_GET
+def my_reservations(request):
+    return render(request, "mypage/my_reservations.html", _buyer_context(request))
+
+
+@login_required(login_url="shop-signin")
+@require_GET
+def my_reservations_rows(request):
+    """The list alone, for the page's poll (same ``?page=`` as the page it sits in)."""
+    return render(request, "mypage/_rows.html", _buyer_context(request))
+
+
+def _sales_context(request) -> dict:
+    page = paginate(request, selectors.mypage_rows_for_seller(seller_id=request.user.pk))
+    return {"nav": "my-products", "page": page, "query": "", **LABELS}
+
+
+@login_required(login_url="shop-signin")
+@require_GET
+def sales(request):
+    return render(request, "mypage/sales.html", _sales_context(request))
+
+
+@login_required(login_url="shop-signin")
+@require_GET
+def sales_rows(request):
+    return render(request, "mypage/_sales_rows.html", _sales_context(request))

@@ -1,0 +1,121 @@
+"""The product context's web pages under /shop/: the catalogue, a product's page, the seller's
+products and the form to list a new one. Thin: a form checks the input, a selector or a service
+does the rest, a service's refusal becomes a message (market.web)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from market.errors import DomainError, NotFound, TryAgainShortly
+from market.web import check_rate_limit, error_message, page_not_found, paginate, query_without_page
+from product import selectors, services
+from product.models import MAX_PRICE, Product
+
+STATUS_LABELS = {
+    Product.Status.AVAILABLE: _("Available"),
+    Product.Status.PENDING: _("Reserved"),
+    Product.Status.SOLD_OUT: _("Sold out"),
+}
+
+
+# Which field a service's refusal is about, so the message stands beside it.
+_FIELD_OF_CODE = {"invalid_name": "name", "invalid_price": "price", "invalid_description": "description"}
+
+
+class CatalogueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Any state")), *STATUS_LABELS.items()])
+    min_price = forms.IntegerField(label=_("Lowest price (won)"), required=False, min_value=0, max_value=MAX_PRICE)
+    max_price = forms.IntegerField(label=_("Highest price (won)"), required=False, min_value=0, max_value=MAX_PRICE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update({"type": "search", "placeholder": _("e.g. bicycle")})
+        for name in ("min_price", "max_price"):
+            self.fields[name].widget.attrs.update({"inputmode": "numeric"})
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(label=_("Product name"), max_length=100)
+    price = forms.IntegerField(label=_("Price (won)"), min_value=0, max_value=MAX_PRICE)
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+@require_GET
+def catalogue(request):
+    form = CatalogueFilterForm(request.GET)
+    if form.is_valid():
+        data = form.cleaned_data
+        products = selectors.product_search(
+            search=data["q"].strip(), status=data["status"], min_price=data["min_price"], max_price=data["max_price"]
+        )
+    else:
+        products = Product.objects.none()
+    return render(
+        request,
+        "product/catalogue.html",
+        {
+            "nav": "catalogue",
+            "form": form,
+            "page": paginate(request, products),
+            "query": query_without_page(request),
+            "status_labels": STATUS_LABELS,
+        },
+    )
+
+
+@require_GET
+def product_page(request, product_id: int):
+    try:
+        product = selectors.product_get(product_id=product_id)
+    except NotFound as exc:
+        return page_not_found(request, error_message(exc))
+    return render(
+        request,
+        "product/product.html",
+        {
+            "product": product,
+            "status_labels": STATUS_LABELS,
+            "can_reserve": selectors.product_reservable_by(product=product, user=request.user),
+            "is_seller": request.user.is_authenticated and request.user.pk == product.seller_id,
+        },
+    )
+
+
+@login_required(login_url="shop-signin")
+@require_http_methods(["GET", "POST"])
+def sell(request):
+    form = ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            check_rate_limit(request, "register")
+            product = services.product_register(
+                seller=request.user, name=data["name"], price=data["price"], description=data["description"]
+            )
+        except DomainError as exc:
+            field = None if isinstance(exc, TryAgainShortly) else _FIELD_OF_CODE.get(exc.code)
+            form.add_error(field, error_message(exc))
+        else:
+            messages.success(request, _("Your product is listed: %(name)s.") % {"name": product.name})
+            return redirect("shop-my-products")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "product/sell.html", {"nav": "sell", "form": form}, status=status)
+
+
+@login_required(login_url="shop-signin")
+@require_GET
+def my_products(request):
+    products = selectors.product_list_for_seller(seller=request.user)
+    return render(
+        request,
+        "product/my_products.html",
+        {"nav": "my-products", "page": paginate(request, products), "query": "", "status_labels": STATUS_LABELS},
+    )

@@ -1,0 +1,45 @@
+"""The reservation context's page actions under /shop/: the product page's Reserve button and the
+my-page's Cancel button post here. Each answers by going back to a page with a message."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from market.errors import DomainError
+from market.web import breaker, check_rate_limit, flash_error, sign_in_first
+from reservation import services
+
+
+@require_POST
+def reserve(request, product_id: int):
+    product_page = reverse("shop-product", args=[product_id])
+    if not request.user.is_authenticated:
+        return sign_in_first(request, product_page)
+    try:
+        check_rate_limit(request, "reserve")
+        # The same breaker as the API's reservation routes: while it sheds, no database work.
+        with breaker("reservations"):
+            services.reservation_place(buyer=request.user, product_id=product_id)
+    except DomainError as exc:
+        flash_error(request, exc, action="reserve")
+        return redirect(product_page)
+    messages.success(request, _("Reserved. Your payment appears here in a moment; pay it to buy the product."))
+    return redirect("shop-my")
+
+
+@require_POST
+def cancel(request, reservation_id: int):
+    if not request.user.is_authenticated:
+        return sign_in_first(request, reverse("shop-my"))
+    try:
+        check_rate_limit(request, "cancel")
+        services.reservation_cancel(reservation_id=reservation_id, actor=request.user)
+    except DomainError as exc:
+        flash_error(request, exc, action="cancel")
+    else:
+        messages.success(request, _("The reservation is cancelled."))
+    return redirect("shop-my")
