@@ -1,0 +1,26 @@
+"""Shared by the page tests (client and browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+APPS = ("market", "product", "reservation", "payment", "notice", "mypage")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_messages():
+    """Compile the Korean catalogues when a .po is newer than its .mo (or it has none): the .mo
+    files are build output, so a fresh checkout has none until they are compiled."""
+    stale = []
+    for app in APPS:
+        po = Path(settings.BASE_DIR) / app / "locale" / "ko" / "LC_MESSAGES" / "django.po"
+        mo = po.with_suffix(".mo")
+        if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+            stale.append(app)
+    if stale:
+        call_command("compilemessages", locale=["ko"], verbosity=0)
+    return stale
