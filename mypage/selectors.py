@@ -57,3 +57,15 @@ def mypage_buyer_actions(row: MyPageRow) -> frozenset[str]:
     if live and row.payment_status != PaymentStatus.PAID:
         actions.add("cancel")
     return frozenset(actions)
+
+
+def mypage_version_for_buyer(*, buyer_id: int) -> int:
+    """A number that changes whenever anything on the buyer's my-page changes: every event folded
+    into a row adds one timeline entry (and a late event may change a status without moving
+    ``updated_at``), so the count of their entries is it. Lets a polling page skip unchanged lists."""
+    return TimelineEntry.objects.filter(row__buyer_id=buyer_id).count()
+
+
+def mypage_version_for_seller(*, seller_id: int) -> int:
+    """``mypage_version_for_buyer`` for the reservations of a seller's products."""
+    return TimelineEntry.objects.filter(row__seller_id=seller_id).count()

@@ -103,7 +103,7 @@ def test_an_unknown_product_is_a_page_not_json(web):
 
 @pytest.mark.parametrize(
     "url",
-    ["/shop/my/", "/shop/my/rows/", "/shop/my/sales/", "/shop/my/notifications/", "/shop/my/products/", "/shop/sell/"],
+    ["/shop/my/", "/shop/my/sales/", "/shop/my/notifications/", "/shop/my/products/", "/shop/sell/"],
 )
 def test_personal_pages_ask_to_sign_in(web, url):
     page = web().get(url)
@@ -255,11 +255,27 @@ def test_the_my_page_shows_states_timeline_and_polls_its_rows(web, lamp, buyer):
     reservation_place(buyer=buyer, product_id=lamp.pk)
     client = web(buyer)
     page = client.get("/shop/my/").content.decode()
-    assert 'hx-get="/shop/my/rows/?page=1"' in page and 'hx-trigger="every 3s"' in page
+    [poll] = re.findall(r'hx-get="(/shop/my/rows/\?page=1&amp;seen=\d+)" hx-trigger="every 3s"', page)
     assert "Timeline" in page and "Payment requested" in page and "Desk lamp" in page
-    rows = client.get("/shop/my/rows/")
+    poll = poll.replace("&amp;", "&")
+    assert client.get(poll).status_code == 204  # nothing changed: nothing sent, nothing swapped
+    rows = client.get("/shop/my/rows/?page=1&seen=0")
     assert rows.status_code == 200 and "<html" not in rows.content.decode()
     assert 'data-payment-state="unpaid"' in rows.content.decode()
+
+
+def test_a_change_makes_the_poll_send_the_new_list(web, lamp, buyer):
+    reservation = reservation_place(buyer=buyer, product_id=lamp.pk)
+    client = web(buyer)
+    [poll] = re.findall(r'hx-get="([^"]+)"', client.get("/shop/my/").content.decode())
+    csrf_post(client, f"/shop/reservations/{reservation.pk}/cancel/")
+    changed = client.get(poll.replace("&amp;", "&"))
+    assert changed.status_code == 200 and 'data-reservation-state="cancelled"' in changed.content.decode()
+
+
+def test_a_poll_after_signing_out_stops_polling(web):
+    assert web().get("/shop/my/rows/?page=1&seen=3").status_code == 286
+    assert web().get("/shop/my/sales/rows/").status_code == 286
 
 
 def test_a_buyer_sees_only_their_own_rows(web, lamp, buyer, other_buyer):
