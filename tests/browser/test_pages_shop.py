@@ -188,3 +188,21 @@ def test_english_is_one_switch_away(watched, seller, screenshot):
     expect(page.locator(".price")).to_have_text("₩12,000")
     assert fits_the_width(page)
     screenshot(page, "shop-catalogue-english-phone")
+
+
+def test_the_admin_works_under_the_same_policy(browser, live_server, staff, seller):
+    """The policy covers the whole site but the API's own HTML (README): the admin needs no inline code."""
+    product_register(seller=seller, name="Desk lamp", price=12000)
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    blocked = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
+    page.goto("/admin/login/?next=/admin/product/product/")
+    page.locator("#id_username").fill("staff")
+    page.locator("#id_password").fill("s3cret-pass")
+    page.locator("input[type=submit]").click()
+    expect(page.locator("#result_list")).to_contain_text("Desk lamp")
+    page.locator("#toggle-nav-sidebar").click()  # the admin's own JavaScript runs
+    expect(page.locator("#nav-sidebar")).to_be_hidden()
+    context.close()
+    assert blocked == []
