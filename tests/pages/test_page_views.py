@@ -363,3 +363,11 @@ def test_korean_is_the_default_and_english_is_a_switch_away(web, korean_default)
     switched = csrf_post(client, "/shop/language/", {"language": "en", "next": "/shop/"})
     assert switched.status_code == 302 and switched["Location"] == "/shop/"
     assert '<html lang="en">' in client.get("/shop/").content.decode()
+
+
+def test_an_unchanged_poll_costs_three_queries(web, lamp, buyer, django_assert_max_num_queries):
+    reservation_place(buyer=buyer, product_id=lamp.pk)
+    client = web(buyer)
+    [poll] = re.findall(r'hx-get="([^"]+)"', client.get("/shop/my/").content.decode())
+    with django_assert_max_num_queries(3):  # the session, the user, the version's COUNT
+        assert client.get(poll.replace("&amp;", "&")).status_code == 204
