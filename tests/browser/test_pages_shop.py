@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from market import bus
 from product.models import Product
 from product.services import product_register
+from reservation.services import reservation_place
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.pages.support import compiled_messages  # noqa: F401 (a fixture, used by name)
 
@@ -173,6 +174,21 @@ def test_a_seller_lists_a_product_and_sees_it_reserved(watched, make_user, buyer
     screenshot(seller_page, "shop-my-products-desktop")
     seller_page.reload()
     expect(seller_page.locator(f'[data-product="{chair.pk}"] [data-state="pending"]')).to_have_text("예약 중")
+
+
+def test_the_seller_pages_fit_a_phone(watched, seller, buyer, screenshot):
+    lamp = product_register(
+        seller=seller, name="아주 긴 이름의 원목 책상 스탠드 조명 (거의 새것, 직거래 선호)", price=1234567
+    )
+    reservation_place(buyer=buyer, product_id=lamp.pk)
+    page = watched(viewport=PHONE)
+    sign_in(page, "seller")
+    for url, name in [("/shop/my/products/", "my-products"), ("/shop/sell/", "sell"), ("/shop/my/sales/", "sales")]:
+        page.goto(url)
+        if name != "sell":
+            expect(page.locator(".sale")).to_have_count(1)
+        assert fits_the_width(page), url
+        screenshot(page, f"shop-{name}-phone")
 
 
 def test_english_is_one_switch_away(watched, seller, screenshot):
