@@ -9,12 +9,14 @@ whatever context raised it.
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from market import resilience
-from market.errors import DomainError, RateLimited, TryAgainShortly
+from market.errors import DATABASE_RETRY_AFTER, DomainError, RateLimited, TryAgainShortly, database_unavailable_response
 from market.throttling import WriteCommandThrottle
 
 PAGE_SIZE = 20
@@ -145,3 +147,25 @@ def sign_in_first(request, next_url: str) -> HttpResponseRedirect:
 def page_not_found(request, message: str = ""):
     """A 404 for people: the site's page with a sentence, not the API's JSON body."""
     return render(request, "market/not_found.html", {"message": message}, status=404)
+
+
+def page_view(view):
+    """For every page view: a database outage met while the view runs is a page saying when to try
+    again (503 with ``Retry-After``), as the API answers it in JSON, never a trace or a JSON body."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            database_unavailable_response(exc)  # logs it as the API does
+            response = render(
+                request,
+                "market/try_again.html",
+                {"message": retry_message(DATABASE_RETRY_AFTER)},
+                status=503,
+            )
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+            return response
+
+    return wrapped

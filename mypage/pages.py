@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from market.web import paginate
+from market.web import page_view, paginate
 from mypage import selectors
 
 POLL_SECONDS = 3
@@ -60,12 +60,14 @@ def _buyer_context(request) -> dict:
     return {"nav": "my", "page": page, "entries": entries, "query": "", "version": version, **LABELS}
 
 
+@page_view
 @login_required(login_url="shop-signin")
 @require_GET
 def my_reservations(request):
     return render(request, "mypage/my_reservations.html", _buyer_context(request))
 
 
+@page_view
 @require_GET
 def my_reservations_rows(request):
     """The list alone, for the page's poll (same ``?page=`` as the page it sits in)."""
@@ -82,12 +84,14 @@ def _sales_context(request) -> dict:
     return {"nav": "my-products", "page": page, "query": "", "version": version, **LABELS}
 
 
+@page_view
 @login_required(login_url="shop-signin")
 @require_GET
 def sales(request):
     return render(request, "mypage/sales.html", _sales_context(request))
 
 
+@page_view
 @require_GET
 def sales_rows(request):
     """The seller's list alone: polled by itself, and loaded into the product context's

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from market.web import paginate
+from market.web import page_view, paginate
 from notice import selectors
 from notice.models import Notification
 
@@ -19,6 +19,7 @@ STATUS_LABELS = {
 CHANNEL_LABELS = {Notification.Channel.CONSOLE: _("Site only"), Notification.Channel.KAKAO: _("KakaoTalk")}
 
 
+@page_view
 @login_required(login_url="shop-signin")
 @require_GET
 def my_notifications(request):

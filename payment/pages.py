@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from market.errors import DomainError
-from market.web import check_rate_limit, flash_error, sign_in_first
+from market.web import check_rate_limit, flash_error, page_view, sign_in_first
 from payment import services
 
 
+@page_view
 @require_POST
 def pay(request, payment_id: int):
     if not request.user.is_authenticated:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from market.errors import DomainError, NotFound, TryAgainShortly
-from market.web import check_rate_limit, error_message, page_not_found, paginate, query_without_page
+from market.web import check_rate_limit, error_message, page_not_found, page_view, paginate, query_without_page
 from product import selectors, services
 from product.models import MAX_PRICE, Product
 
@@ -48,6 +48,7 @@ class ProductForm(forms.Form):
     )
 
 
+@page_view
 @require_GET
 def catalogue(request):
     form = CatalogueFilterForm(request.GET)
@@ -71,6 +72,7 @@ def catalogue(request):
     )
 
 
+@page_view
 @require_GET
 def product_page(request, product_id: int):
     try:
@@ -89,6 +91,7 @@ def product_page(request, product_id: int):
     )
 
 
+@page_view
 @login_required(login_url="shop-signin")
 @require_http_methods(["GET", "POST"])
 def sell(request):
@@ -110,6 +113,7 @@ def sell(request):
     return render(request, "product/sell.html", {"nav": "sell", "form": form}, status=status)
 
 
+@page_view
 @login_required(login_url="shop-signin")
 @require_GET
 def my_products(request):

@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from market.errors import DomainError
-from market.web import breaker, check_rate_limit, flash_error, sign_in_first
+from market.web import breaker, check_rate_limit, flash_error, page_view, sign_in_first
 from reservation import services
 
 
+@page_view
 @require_POST
 def reserve(request, product_id: int):
     product_page = reverse("shop-product", args=[product_id])
@@ -31,6 +32,7 @@ def reserve(request, product_id: int):
     return redirect("shop-my")
 
 
+@page_view
 @require_POST
 def cancel(request, reservation_id: int):
     if not request.user.is_authenticated:

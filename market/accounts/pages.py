@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from market.accounts.api import PHONE_REGEX
 from market.accounts.services import user_register
 from market.errors import DomainError, TryAgainShortly
-from market.web import check_rate_limit, error_message
+from market.web import check_rate_limit, error_message, page_view
 
 
 class SignUpForm(forms.Form):
@@ -54,6 +54,7 @@ def _next_url(request, default: str = "shop-catalogue") -> str:
     return default
 
 
+@page_view
 @require_http_methods(["GET", "POST"])
 def sign_up(request):
     form = SignUpForm(request.POST or None)

@@ -371,3 +371,18 @@ def test_an_unchanged_poll_costs_three_queries(web, lamp, buyer, django_assert_m
     [poll] = re.findall(r'hx-get="([^"]+)"', client.get("/shop/my/").content.decode())
     with django_assert_max_num_queries(3):  # the session, the user, the version's COUNT
         assert client.get(poll.replace("&amp;", "&")).status_code == 204
+
+
+def test_a_database_outage_is_a_page_saying_when_to_try_again(web, lamp, buyer, monkeypatch):
+    from django.db import OperationalError
+
+    from product import selectors
+
+    def down(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "product_search", down)
+    page = web(buyer).get("/shop/")
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert page["Content-Type"].startswith("text/html")
+    assert "Please try again in 5 seconds." in page.content.decode()
