@@ -8,6 +8,7 @@ same rules: a product can be changed or deleted only while it is available.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
@@ -18,7 +19,7 @@ from product.services import product_register, product_update, product_withdraw
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "price", "status", "seller", "created_at")
+    list_display = ("id", "name", "price", "status", "seller", "wish_count", "created_at")
     list_display_links = ("id", "name")
     list_filter = ("status",)
     search_fields = ("name",)
@@ -28,10 +29,15 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "seller", "held_by_reservation_id", "created_at")
     show_full_result_count = False
 
+    @admin.display(description="wishes", ordering="wish_count")
+    def wish_count(self, obj: Product) -> int:
+        return obj.wish_count
+
     # --- who sees what ----------------------------------------------------------------------
 
     def get_queryset(self, request):
-        products = super().get_queryset(request)
+        # How many wish for each product (찜), counted in the changelist's own query.
+        products = super().get_queryset(request).annotate(wish_count=Count("wishes"))
         if request.user.is_staff:
             return products
         return products.filter(seller=request.user)
