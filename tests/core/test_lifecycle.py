@@ -408,3 +408,18 @@ def test_notifications_are_korean_by_default(korean_default, dispatch, noodle, b
     assert "판매자" in note.text and "Noodle" in note.text and "Reason" not in note.text
     [wished] = told(fan, "WISH_AVAILABLE")
     assert "찜" in wished.text
+
+
+def test_every_new_message_has_its_korean_translation():
+    from django.utils import translation
+    from django.utils.functional import Promise
+
+    from notice.messages import TEMPLATES
+    from notice.wishes import KINDS
+
+    texts = [text for templates in TEMPLATES.values() for _kind, text, _who in templates if isinstance(text, Promise)]
+    texts += [text for _kind, text in KINDS.values()]
+    assert len(texts) == 6
+    with translation.override("ko"):
+        untranslated = [str(t) for t in texts if not any("\uac00" <= ch <= "\ud7a3" for ch in str(t))]
+    assert not untranslated
