@@ -423,3 +423,12 @@ def test_every_new_message_has_its_korean_translation():
     with translation.override("ko"):
         untranslated = [str(t) for t in texts if not any("\uac00" <= ch <= "\ud7a3" for ch in str(t))]
     assert not untranslated
+
+
+def test_the_wish_list_reads_in_one_query_for_1_or_30_wishes(seller, buyer, client_for, django_assert_num_queries):
+    client = client_for(buyer)
+    for i in range(30):
+        product_wish(product_id=product_register(seller=seller, name=f"P{i}", price=i).pk, user=buyer)
+    with django_assert_num_queries(1):
+        body = client.get("/api/wishes/?page_size=50").json()
+    assert len(body["results"]) == 30 and body["results"][0]["name"] == "P29"
