@@ -432,3 +432,13 @@ def test_the_wish_list_reads_in_one_query_for_1_or_30_wishes(seller, buyer, clie
     with django_assert_num_queries(1):
         body = client.get("/api/wishes/?page_size=50").json()
     assert len(body["results"]) == 30 and body["results"][0]["name"] == "P29"
+
+
+def test_the_browsable_api_shows_the_deadline_and_a_decline_form(noodle, buyer, seller, client_for, drain):
+    reservation = reserve(buyer, noodle, drain)
+    page = client_for(buyer).get(f"/api/reservations/{reservation.pk}/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and "hold_expires_at" in page.content.decode()
+    page = client_for(buyer).get("/api/mypage/", HTTP_ACCEPT="text/html")
+    assert "hold_expires_at" in page.content.decode()
+    form = client_for(seller).get(f"/api/reservations/{reservation.pk}/decline/", HTTP_ACCEPT="text/html")
+    assert form.status_code == 405 and 'name="reason"' in form.content.decode()
