@@ -202,29 +202,6 @@ def test_the_reservation_api_and_the_reference_route_show_the_deadline_and_code_
     assert client.get("/api/mypage/?status=expired").json()["count"] == 1
 
 
-# --- the periodic mechanism ---------------------------------------------------------------------
-
-
-def test_periodic_jobs_run_at_their_interval_by_the_clock_given(monkeypatch):
-    ran = []
-    monkeypatch.setattr(periodic, "_jobs", {})
-    periodic.register("test.tick", every=10)(lambda: ran.append("tick"))
-
-    def broken():
-        raise RuntimeError("boom")
-
-    periodic.register("test.broken", every=lambda: 5)(broken)
-    now = [100.0]
-    assert periodic.run_due(clock=lambda: now[0]) == ["test.tick", "test.broken"]
-    now[0] = 105.0
-    assert periodic.run_due(clock=lambda: now[0]) == ["test.broken"]  # a failing job is retried, never raised
-    now[0] = 110.0
-    assert periodic.run_due(clock=lambda: now[0]) == ["test.tick", "test.broken"]
-    assert ran == ["tick", "tick"]
-    with pytest.raises(ValueError):
-        periodic.register("test.tick", every=1)(lambda: None)
-
-
 # --- sellers decline, staff release -------------------------------------------------------------
 
 
