@@ -207,4 +207,12 @@ def reservation_expire_due(*, now: datetime | None = None, limit: int = 100) -> 
         .order_by("hold_expires_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    return sum(reservation_expire(reservation_id=pk, now=now) for pk in due)
+    expired = 0
+    for pk in due:
+        try:
+            expired += reservation_expire(reservation_id=pk, now=now)
+        except Exception:
+            # One reservation that cannot expire (its transaction rolled back) must not keep the
+            # others waiting behind it, sweep after sweep; it is tried again at the next one.
+            logger.exception("reservation %s could not expire; trying again at the next sweep", pk)
+    return expired

@@ -419,3 +419,25 @@ def test_the_browsable_api_shows_the_deadline_and_a_decline_form(noodle, buyer, 
     assert "hold_expires_at" in page.content.decode()
     form = client_for(seller).get(f"/api/reservations/{reservation.pk}/decline/", HTTP_ACCEPT="text/html")
     assert form.status_code == 405 and 'name="reason"' in form.content.decode()
+
+
+def test_a_hold_that_cannot_expire_does_not_block_the_others(
+    dispatch, clock, seller, buyer, other_buyer, monkeypatch, drain
+):
+    import reservation.services as services
+
+    first = reserve(buyer, product_register(seller=seller, name="A", price=1), drain)
+    clock.advance(1)
+    second = reserve(other_buyer, product_register(seller=seller, name="B", price=2), drain)
+    real = services.reservation_expire
+
+    def flaky(*, reservation_id, now=None):
+        if reservation_id == first.pk:
+            raise RuntimeError("poison")
+        return real(reservation_id=reservation_id, now=now)
+
+    monkeypatch.setattr(services, "reservation_expire", flaky)
+    clock.advance(HOLD + 1)
+    assert services.reservation_expire_due() == 1
+    assert Reservation.objects.get(pk=second.pk).status == Reservation.Status.EXPIRED
+    assert Reservation.objects.get(pk=first.pk).status == Reservation.Status.RESERVED
