@@ -81,9 +81,6 @@ class ProductOutput(serializers.Serializer):
 class ProductDetailOutput(ProductOutput):
     wish_count = serializers.IntegerField(help_text="How many users wish for it (찜); never who.")
 
-    class Meta:
-        list_serializer_class = serializers.ListSerializer
-
 
 class ProductCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
