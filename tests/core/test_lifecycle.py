@@ -364,7 +364,7 @@ def test_wishers_hear_of_a_lower_price_only(dispatch, noodle, buyer, seller, dra
     assert note.parameters == {"productName": "Noodle", "amount": "2,500", "previousAmount": "3,500"}
 
 
-def test_a_withdrawn_product_leaves_the_wish_books(noodle, buyer, seller, drain):
+def test_a_withdrawn_product_leaves_the_wish_books(dispatch, noodle, buyer, seller, drain):
     from product.services import product_withdraw
 
     product_wish(product_id=noodle.pk, user=buyer)
@@ -441,3 +441,31 @@ def test_a_hold_that_cannot_expire_does_not_block_the_others(
     assert services.reservation_expire_due() == 1
     assert Reservation.objects.get(pk=second.pk).status == Reservation.Status.EXPIRED
     assert Reservation.objects.get(pk=first.pk).status == Reservation.Status.RESERVED
+
+
+def test_my_page_converges_whatever_order_the_new_events_arrive_in(dispatch, clock, noodle, buyer, seller, drain):
+    from mypage.models import TimelineEntry
+    from mypage.services import PROJECTIONS, mypage_apply_events
+
+    expiring = reserve(buyer, noodle, drain)
+    clock.advance(HOLD)
+    reservation_expire_due()
+    declined = reserve(buyer, noodle, drain)
+    reservation_decline(reservation_id=declined.pk, actor=seller, reason="no")
+    drain()
+
+    def snapshot():
+        rows = {
+            r.pk: (r.reservation_status, r.payment_status, r.product_status, r.hold_expires_at, r.price)
+            for r in MyPageRow.objects.all()
+        }
+        return rows, sorted(TimelineEntry.objects.values_list("event_type", "status"))
+
+    incremental = snapshot()
+    assert incremental[0][expiring.pk][:3] == ("expired", "voided", "available")
+    assert incremental[0][declined.pk][:3] == ("declined", "voided", "available")
+    logged = [r.to_event() for r in EventRecord.objects.filter(type__in=list(PROJECTIONS)).order_by("id")]
+    TimelineEntry.objects.all().delete()
+    MyPageRow.objects.all().delete()
+    mypage_apply_events(events=list(reversed(logged)))
+    assert snapshot() == incremental
