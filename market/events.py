@@ -159,6 +159,9 @@ class ProductReleased(_ProductEvent):
     buyer_id: int
     seller_id: int
     name: str
+    # Why the hold ended: "cancelled" (by the buyer), "declined" (by the seller or staff) or
+    # "expired" (not paid in time). Events stored before it existed were all cancellations.
+    cause: str = "cancelled"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +171,33 @@ class ProductSoldOut(_ProductEvent):
     buyer_id: int
     seller_id: int
     name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductPriceLowered(_ProductEvent):
+    """The seller lowered an available product's price (published with its ProductUpdated)."""
+
+    type: ClassVar[str] = "ProductPriceLowered"
+    seller_id: int
+    name: str
+    previous_price: str
+    price: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductWished(_ProductEvent):
+    """A user put the product on their wish list (찜)."""
+
+    type: ClassVar[str] = "ProductWished"
+    user_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductUnwished(_ProductEvent):
+    """A user took the product off their wish list."""
+
+    type: ClassVar[str] = "ProductUnwished"
+    user_id: int
 
 
 # --- reservation -------------------------------------------------------------------------------
@@ -192,6 +222,8 @@ class ReservationPlaced(_ReservationEvent):
     product_id: int
     buyer_id: int
     buyer_name: str
+    # ISO 8601: the hold ends then unless paid (empty in events stored before holds expired).
+    hold_expires_at: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,6 +246,35 @@ class ReservationCompleted(_ReservationEvent):
     product_id: int
     buyer_id: int
     seller_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReservationExpired(_ReservationEvent):
+    """The hold ran out unpaid (``RESERVATION_HOLD_SECONDS``). Like a cancel, the payment module
+    vetoes it (in the same transaction) when the reservation is paid after all."""
+
+    type: ClassVar[str] = "ReservationExpired"
+    product_id: int
+    buyer_id: int
+    seller_id: int
+    product_name: str
+    price: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReservationDeclined(_ReservationEvent):
+    """The seller (or staff, releasing a stuck hold) ended the reservation before it was paid.
+    The payment module vetoes it when the reservation is already paid."""
+
+    type: ClassVar[str] = "ReservationDeclined"
+    product_id: int
+    buyer_id: int
+    seller_id: int
+    product_name: str
+    price: str
+    declined_by: int
+    by_staff: bool = False
+    reason: str = ""
 
 
 # --- payment ------------------------------------------------------------------------------------

@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+# The product's status appears in several components (product, product detail, wish list): one name.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ProductStatusEnum": "product.models.Product.Status"}
 
 # --- Event bus ------------------------------------------------------------------------------
 # "inline": durable subscribers run right after commit in the publishing process (the worker
@@ -267,6 +269,12 @@ EVENTS_WORKER_SYNCHRONOUS_COMMIT = os.environ.get("EVENTS_WORKER_SYNCHRONOUS_COM
 # --- Reservation path: short waits on PostgreSQL, so overload turns into a quick 503 ------------
 RESERVATION_LOCK_TIMEOUT_MS = env_int("RESERVATION_LOCK_TIMEOUT_MS", 1000)
 RESERVATION_STATEMENT_TIMEOUT_MS = env_int("RESERVATION_STATEMENT_TIMEOUT_MS", 3000)
+
+# --- Holds that expire (issue 17) -----------------------------------------------------------
+# An unpaid reservation expires this long after it was placed; the worker's sweep (a periodic job,
+# market.periodic) ends it every RESERVATION_EXPIRY_SWEEP_SECONDS at most that late.
+RESERVATION_HOLD_SECONDS = env_int("RESERVATION_HOLD_SECONDS", 86400)
+RESERVATION_EXPIRY_SWEEP_SECONDS = env_float("RESERVATION_EXPIRY_SWEEP_SECONDS", 5.0)
 
 # --- Catalogue ------------------------------------------------------------------------------
 # How long the catalogue's total (the ``count`` of GET /api/products/ for one set of filters) may

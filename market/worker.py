@@ -21,7 +21,7 @@ from django.db import close_old_connections, connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
-from market import bus
+from market import bus, periodic
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class Worker:
     def run_once(self, owner: str | None = None) -> int:
         """Claim one batch and run it. Returns how many deliveries were claimed."""
         owner = owner or self.owner
+        periodic.run_due()  # the apps' periodic jobs (market.periodic), e.g. expiring holds
         claimed = bus.claim_deliveries(owner=owner, limit=self.batch)
         bus.run_deliveries(claimed, owner=owner, stopping=lambda: self.stopping)
         if self.stopping:

@@ -15,7 +15,8 @@ from mypage.models import MyPageRow, PaymentStatus, ReservationStatus
 
 # The reference scenario's status codes.
 PRODUCT_CODES = {"available": "01", "pending": "02", "sold_out": "soldOut"}
-RESERVATION_CODES = {"reserved": "01", "cancelled": "02", "completed": "03"}
+# A declined or expired reservation ended unpaid like a cancelled one: the reference's 02.
+RESERVATION_CODES = {"reserved": "01", "cancelled": "02", "completed": "03", "expired": "02", "declined": "02"}
 PAYMENT_CODES = {"unpaid": "01", "paid": "02", "voided": "03"}
 
 
@@ -32,6 +33,9 @@ class RowOutput(serializers.Serializer):
     reservation_status = serializers.CharField(allow_null=True)
     payment_status = serializers.CharField(allow_null=True)
     product_status = serializers.CharField(allow_null=True)
+    hold_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Unpaid by then, the reservation expires and the product is available again."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -130,7 +134,7 @@ def _hal_item(row: MyPageRow, base: str) -> dict:
 class MyPagesHalApi(APIView):
     """The reference route ``GET /myPages``: my rows as a buyer, newest first, in its HAL shape
     and codes (product 01 available / 02 pending / soldOut; reservation 01 reserved /
-    02 cancelled / 03 completed; payment 01 unpaid / 02 paid / 03 voided), paged like Spring
+    02 cancelled, declined or expired / 03 completed; payment 01 unpaid / 02 paid / 03 voided), paged like Spring
     Data REST (``?page=`` from 0, ``?size=`` up to 100)."""
 
     permission_classes = [IsAuthenticated]

@@ -18,6 +18,8 @@ class ReservationStatus(models.TextChoices):
     RESERVED = "reserved"
     CANCELLED = "cancelled"
     COMPLETED = "completed"
+    EXPIRED = "expired"
+    DECLINED = "declined"
 
 
 class PaymentStatus(models.TextChoices):
@@ -48,6 +50,9 @@ class MyPageRow(models.Model):
     reservation_status = models.CharField(max_length=16, choices=ReservationStatus.choices, null=True, blank=True)
     payment_status = models.CharField(max_length=16, choices=PaymentStatus.choices, null=True, blank=True)
     product_status = models.CharField(max_length=16, choices=ProductStatus.choices, null=True, blank=True)
+    # The buyer's deadline to pay, from ReservationPlaced (null for reservations placed before
+    # holds expired).
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
     # created_at: when the reservation was placed (the earliest event seen); updated_at: the
     # latest event's occurred_at. Both come from events, never from the clock, so a rebuild
     # reproduces them exactly.

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 
 from market import bus, events
 from market.events import Event
@@ -32,7 +33,7 @@ SUBSCRIBER_ID = "mypage.project"
 # Forward-only order of each status column; a tie is impossible in the domain, but a total order
 # keeps the fold deterministic even so.
 RANKS: dict[str, dict[str, int]] = {
-    "reservation": {"reserved": 1, "cancelled": 2, "completed": 3},
+    "reservation": {"reserved": 1, "cancelled": 2, "declined": 3, "expired": 4, "completed": 5},
     "payment": {"unpaid": 1, "voided": 2, "paid": 3},
     "product": {"pending": 1, "available": 2, "sold_out": 3},
 }
@@ -53,6 +54,21 @@ def _won(value: str) -> int | None:
         return None
 
 
+def _when(value: str):
+    return parse_datetime(value) if value else None
+
+
+def _ended_fields(e: Any) -> dict[str, Any]:
+    """What ReservationCancelled, ReservationDeclined and ReservationExpired tell about the row."""
+    return {
+        "product_id": e.product_id,
+        "buyer_id": e.buyer_id,
+        "seller_id": e.seller_id,
+        "product_name": e.product_name,
+        "price": _won(e.price),
+    }
+
+
 def _payment_fields(e: events._PaymentEvent) -> dict[str, Any]:
     return {
         "payment_id": e.payment_id,
@@ -71,19 +87,16 @@ PROJECTIONS: dict[str, Projection] = {
     events.ReservationPlaced.type: Projection(
         "reservation",
         "reserved",
-        lambda e: {"product_id": e.product_id, "buyer_id": e.buyer_id, "buyer_name": e.buyer_name},
-    ),
-    events.ReservationCancelled.type: Projection(
-        "reservation",
-        "cancelled",
         lambda e: {
             "product_id": e.product_id,
             "buyer_id": e.buyer_id,
-            "seller_id": e.seller_id,
-            "product_name": e.product_name,
-            "price": _won(e.price),
+            "buyer_name": e.buyer_name,
+            "hold_expires_at": _when(e.hold_expires_at),
         },
     ),
+    events.ReservationCancelled.type: Projection("reservation", "cancelled", _ended_fields),
+    events.ReservationDeclined.type: Projection("reservation", "declined", _ended_fields),
+    events.ReservationExpired.type: Projection("reservation", "expired", _ended_fields),
     events.ReservationCompleted.type: Projection(
         "reservation",
         "completed",

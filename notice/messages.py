@@ -13,6 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
 from market import events
 from market.events import Event
 
@@ -34,7 +38,10 @@ def won(amount: str) -> str:
         return str(amount)
 
 
-Template = tuple[str, str, Callable[[Any], int]]  # kind, text with {placeholders}, recipient
+# kind, text with {placeholders}, recipient (None: nobody for this event). The texts of the
+# reservation's later endings (declined, expired) and of the wish list are English sources with
+# Korean in notice's .po, rendered in settings.LANGUAGE_CODE (Korean in production).
+Template = tuple[str, Any, Callable[[Any], int | None]]
 
 TEMPLATES: dict[str, list[Template]] = {
     events.ProductReserved.type: [
@@ -68,7 +75,37 @@ TEMPLATES: dict[str, list[Template]] = {
         ("CANCELLED", "{p} '{productName}' 예약이 취소되었습니다. 다른 상품도 둘러보세요.", lambda e: e.buyer_id),
     ],
     events.ProductReleased.type: [
-        ("RELEASED", "{p} '{productName}' 예약이 취소되어 다시 판매 중입니다.", lambda e: e.seller_id),
+        # Only after the buyer's cancel: an expiry tells the seller itself, and a seller who
+        # declined knows.
+        (
+            "RELEASED",
+            "{p} '{productName}' 예약이 취소되어 다시 판매 중입니다.",
+            lambda e: e.seller_id if e.cause == "cancelled" else None,
+        ),
+    ],
+    events.ReservationExpired.type: [
+        (
+            "EXPIRED",
+            _("{p} Your reservation of '{productName}' expired unpaid and has been cancelled."),
+            lambda e: e.buyer_id,
+        ),
+        (
+            "HOLD_EXPIRED",
+            _("{p} The reservation of '{productName}' expired unpaid; your product is on sale again."),
+            lambda e: e.seller_id,
+        ),
+    ],
+    events.ReservationDeclined.type: [
+        (
+            "DECLINED",
+            _("{p} The seller declined your reservation of '{productName}'. Reason: {reason}"),
+            lambda e: e.buyer_id,
+        ),
+        (
+            "RELEASED_BY_STAFF",
+            _("{p} Staff released the reservation of '{productName}'; your product is on sale again."),
+            lambda e: e.seller_id if e.by_staff else None,
+        ),
     ],
     events.PaymentVoided.type: [
         ("VOIDED", "{p} '{productName}' 결제 요청이 취소되었습니다. 결제하지 않으셔도 됩니다.", lambda e: e.buyer_id),
@@ -91,13 +128,19 @@ def messages_for(event: Event, product_name: str) -> list[Message]:
     if amount is not None:
         parameters["amount"] = won(amount)
     out = []
-    for kind, text, recipient in TEMPLATES.get(event.type, []):
-        out.append(
-            Message(
-                recipient_user_id=recipient(event),
-                kind=kind,
-                text=text.format(p=PREFIX, **parameters),
-                parameters=dict(parameters),
+    with translation.override(settings.LANGUAGE_CODE):
+        if isinstance(event, events.ReservationDeclined):
+            parameters["reason"] = event.reason or str(_("none given"))
+        for kind, text, recipient in TEMPLATES.get(event.type, []):
+            who = recipient(event)
+            if who is None:
+                continue
+            out.append(
+                Message(
+                    recipient_user_id=who,
+                    kind=kind,
+                    text=str(text).format(p=PREFIX, **parameters),
+                    parameters=dict(parameters),
+                )
             )
-        )
     return out

@@ -69,3 +69,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → user #{self.recipient_user_id} ({self.status})"
+
+
+class Wisher(models.Model):
+    """Who wishes for which product (찜): notice's own copy, built from ProductWished and
+    ProductUnwished, so it can tell wishers without asking the product context."""
+
+    product_id = models.BigIntegerField()
+    user_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product_id", "user_id"], name="wisher_once")]
+
+    def __str__(self) -> str:
+        return f"user #{self.user_id} wishes product #{self.product_id}"

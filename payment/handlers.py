@@ -37,9 +37,13 @@ def request_payment(reserved: list[events.ProductReserved]) -> None:
         publish_many([payment_event(events.PaymentRequested, p) for p in created if p.status == Payment.Status.UNPAID])
 
 
-@in_transaction(events.ReservationCancelled, id="payment.void_on_cancel")
-def void_on_cancel(event: events.ReservationCancelled) -> None:
-    """Void the reservation's payment in the cancel's transaction; veto the cancel if it is paid.
+@in_transaction(
+    events.ReservationCancelled, events.ReservationDeclined, events.ReservationExpired, id="payment.void_on_cancel"
+)
+def void_on_cancel(event: events.ReservationCancelled | events.ReservationDeclined | events.ReservationExpired) -> None:
+    """Void the reservation's payment in the transaction that ends it (the buyer's cancel, the
+    seller's decline, the sweep's expiry); veto the ending if it is paid. The payment row's lock
+    decides a race with paying: whichever locks it first wins.
 
     The payment row may not exist yet (request_payment runs after commit): then leave a voided
     tombstone so the later request cannot bring it back."""
@@ -55,16 +59,14 @@ def void_on_cancel(event: events.ReservationCancelled) -> None:
         publish(payment_event(events.PaymentVoided, payment))
 
 
-def _insert_if_absent(
-    event: events.ProductReserved | events.ReservationCancelled, *, price: str, status: str
-) -> Payment:
+def _insert_if_absent(event, *, price: str, status: str) -> Payment:
     """The reservation's payment row, inserted with ``status`` unless one exists (also one a
     concurrent transaction just inserted), returned locked until our transaction ends."""
     Payment.objects.bulk_create([_new_payment(event, price=price, status=status)], ignore_conflicts=True)
     return Payment.objects.select_for_update().get(reservation_id=event.reservation_id)
 
 
-def _new_payment(event: events.ProductReserved | events.ReservationCancelled, *, price: str, status: str) -> Payment:
+def _new_payment(event, *, price: str, status: str) -> Payment:
     return Payment(
         reservation_id=event.reservation_id,
         product_id=event.product_id,

@@ -8,17 +8,19 @@ same rules: a product can be changed or deleted only while it is available.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from market.errors import DomainError
-from product.models import Product
+from product.models import Product, Wish
 from product.services import product_register, product_update, product_withdraw
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "price", "status", "seller", "created_at")
+    list_display = ("id", "name", "price", "status", "seller", "wish_count", "created_at")
     list_display_links = ("id", "name")
     list_filter = ("status",)
     search_fields = ("name",)
@@ -28,10 +30,17 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "seller", "held_by_reservation_id", "created_at")
     show_full_result_count = False
 
+    @admin.display(description="wishes", ordering="wish_count")
+    def wish_count(self, obj: Product) -> int:
+        return obj.wish_count
+
     # --- who sees what ----------------------------------------------------------------------
 
     def get_queryset(self, request):
-        products = super().get_queryset(request)
+        # How many wish for each product (찜), counted in the changelist's own query: a subquery per
+        # row of the page, not a GROUP BY over every product before the page is cut.
+        wishes = Wish.objects.filter(product=OuterRef("pk")).order_by().values("product").annotate(n=Count("pk"))
+        products = super().get_queryset(request).annotate(wish_count=Coalesce(Subquery(wishes.values("n")), 0))
         if request.user.is_staff:
             return products
         return products.filter(seller=request.user)

@@ -78,6 +78,10 @@ class ProductOutput(serializers.Serializer):
         list_serializer_class = RowListSerializer  # renders the catalogue's rows without DRF's per-row work
 
 
+class ProductDetailOutput(ProductOutput):
+    wish_count = serializers.IntegerField(help_text="How many users wish for it (찜); never who.")
+
+
 class ProductCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
@@ -164,10 +168,10 @@ class ProductDetailApi(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
     throttle_scope = "register"
 
-    @extend_schema(operation_id="products_retrieve", responses={200: ProductOutput, **_errors(404)})
+    @extend_schema(operation_id="products_retrieve", responses={200: ProductDetailOutput, **_errors(404)})
     def get(self, request: Request, pk: int) -> Response:
-        product = selectors.product_get(product_id=path_id(pk, "product"))
-        return Response(ProductOutput(product).data)
+        product = selectors.product_get_with_wish_count(product_id=path_id(pk, "product"))
+        return Response(ProductDetailOutput(product).data)
 
     @extend_schema(
         operation_id="products_update",

@@ -76,9 +76,22 @@ def hold_for_reservation(event: events.ReservationPlaced) -> None:
     )
 
 
-@in_transaction(events.ReservationCancelled, id="product.release_on_cancel")
-def release_on_cancel(event: events.ReservationCancelled) -> None:
-    """The holding reservation was cancelled: available again. A sold-out product stays sold."""
+_HoldEnded = events.ReservationCancelled | events.ReservationDeclined | events.ReservationExpired
+
+# Why a hold ended, as ProductReleased tells it.
+_RELEASE_CAUSES = {
+    events.ReservationCancelled.type: "cancelled",
+    events.ReservationDeclined.type: "declined",
+    events.ReservationExpired.type: "expired",
+}
+
+
+@in_transaction(
+    events.ReservationCancelled, events.ReservationDeclined, events.ReservationExpired, id="product.release_on_cancel"
+)
+def release_on_cancel(event: _HoldEnded) -> None:
+    """The holding reservation was cancelled, declined or expired: available again. A sold-out
+    product stays sold."""
     released = Product.objects.filter(
         pk=event.product_id, status=Product.Status.PENDING, held_by_reservation_id=event.reservation_id
     ).update(status=Product.Status.AVAILABLE, held_by_reservation_id=None, updated_at=timezone.now())
@@ -90,6 +103,7 @@ def release_on_cancel(event: events.ReservationCancelled) -> None:
                 buyer_id=event.buyer_id,
                 seller_id=event.seller_id,
                 name=event.product_name,
+                cause=_RELEASE_CAUSES[event.type],
             )
         )
 

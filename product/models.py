@@ -110,3 +110,21 @@ class Product(models.Model):
             return False
         self.status = self.Status.SOLD_OUT
         return True
+
+
+class Wish(models.Model):
+    """A user's wish-list entry (찜) for a product: they want to hear when it is available again
+    or cheaper. Notice keeps its own copy of who wishes what, built from ProductWished and
+    ProductUnwished."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="wishes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wishes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["product", "user"], name="wish_once_per_user")]
+        indexes = [models.Index(fields=["user", "-id"], name="wish_user_id")]
+
+    def __str__(self) -> str:
+        return f"user #{self.user_id} wishes product #{self.product_id}"

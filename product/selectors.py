@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from market.db import parse_id
 from market.errors import NotFound
-from product.models import Product
+from product.models import Product, Wish
 
 
 def product_list() -> QuerySet[Product]:
@@ -73,3 +74,25 @@ def product_reservable_by(*, product: Product, user) -> bool:
     """Whether to offer ``user`` a Reserve button: the product is available and not their own.
     (Reserving decides for itself; this only spares people a button that can only say no.)"""
     return product.status == Product.Status.AVAILABLE and getattr(user, "pk", None) != product.seller_id
+
+
+def product_get_with_wish_count(*, product_id: int) -> Product:
+    """``product_get`` with ``wish_count``: how many users wish for it (never who), in the same query."""
+    product_id = parse_id(product_id)
+    wishes = Wish.objects.filter(product=OuterRef("pk")).order_by().values("product").annotate(n=Count("pk"))
+    product = (
+        Product.objects.select_related("seller")
+        .annotate(wish_count=Coalesce(Subquery(wishes.values("n")), 0))
+        .filter(pk=product_id)
+        .first()
+        if product_id is not None
+        else None
+    )
+    if product is None:
+        raise NotFound("No such product.", code="product_not_found")
+    return product
+
+
+def wish_list_for(*, user) -> QuerySet[Wish]:
+    """``user``'s wish list, newest first, with each product's current status and price."""
+    return Wish.objects.filter(user=user).select_related("product", "product__seller").order_by("-id")

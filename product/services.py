@@ -7,12 +7,13 @@ The transitions driven by other contexts (hold, release, sell) are event handler
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from market import events
-from market.bus import publish
+from market.bus import publish, publish_many
 from market.db import parse_id
-from market.errors import Forbidden, NotFound, ValidationFailed
-from product.models import MAX_PRICE, Product
+from market.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from product.models import MAX_PRICE, Product, Wish
 
 NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
 
@@ -116,6 +117,7 @@ def product_update(
 ) -> Product:
     with transaction.atomic():
         product = _locked_own_product(product_id, actor)
+        previous_price = product.price
         if name is not None:
             product.name = validate_name(name)
         if description is not None:
@@ -123,11 +125,22 @@ def product_update(
         if price is not None:
             product.price = validate_price(price)
         product.save(update_fields=["name", "description", "price", "updated_at"])
-        publish(
+        updated: list[events.Event] = [
             events.ProductUpdated(
                 product_id=product.pk, seller_id=product.seller_id, name=product.name, price=str(product.price)
             )
-        )
+        ]
+        if product.price < previous_price:  # wishers hear of it (notice)
+            updated.append(
+                events.ProductPriceLowered(
+                    product_id=product.pk,
+                    seller_id=product.seller_id,
+                    name=product.name,
+                    previous_price=str(previous_price),
+                    price=str(product.price),
+                )
+            )
+        publish_many(updated)
     return product
 
 
@@ -136,3 +149,35 @@ def product_withdraw(*, product_id: int, actor) -> None:
         product = _locked_own_product(product_id, actor)
         product.delete()
         publish(events.ProductWithdrawn(product_id=product_id, seller_id=actor.pk))
+
+
+# --- the wish list (찜) --------------------------------------------------------------------------
+
+
+def product_wish(*, product_id: int, user) -> tuple[Wish, bool]:
+    """Put the product on ``user``'s wish list; idempotent. Returns the wish and whether it is new
+    (only a new one publishes ProductWished). Your own product cannot be wished for (409)."""
+    pk = parse_id(product_id)
+    with transaction.atomic():
+        product = Product.objects.filter(pk=pk).first() if pk is not None else None
+        if product is None:
+            raise NotFound(_("No such product."), code="product_not_found")
+        if product.seller_id == user.pk:
+            raise Conflict(_("You cannot wish for your own product."), code="own_product")
+        wish, created = Wish.objects.get_or_create(product=product, user=user)
+        if created:
+            publish(events.ProductWished(product_id=product.pk, user_id=user.pk))
+    wish.product = product
+    return wish, created
+
+
+def product_unwish(*, product_id: int, user) -> bool:
+    """Take the product off ``user``'s wish list; idempotent. Returns whether there was a wish."""
+    pk = parse_id(product_id)
+    with transaction.atomic():
+        if pk is None or not Product.objects.filter(pk=pk).exists():
+            raise NotFound(_("No such product."), code="product_not_found")
+        deleted, _rows = Wish.objects.filter(product_id=pk, user=user).delete()
+        if deleted:
+            publish(events.ProductUnwished(product_id=pk, user_id=user.pk))
+    return bool(deleted)

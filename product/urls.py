@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from product import api
+from product import api, wish_api
 
 urlpatterns = [
     path("api/products/", api.ProductListApi.as_view(), name="product-list"),
     path("api/products/<int:pk>/", api.ProductDetailApi.as_view(), name="product-detail"),
+    path("api/products/<int:pk>/wish/", wish_api.ProductWishApi.as_view(), name="product-wish"),
+    path("api/wishes/", wish_api.WishListApi.as_view(), name="wish-list"),
     # The reference's routes (Spring Data REST), same paths, bodies and status codes.
     path("product", api.HalProductRegisterApi.as_view(), name="hal-product-register"),
     path("products", api.HalProductListApi.as_view(), name="hal-product-list"),

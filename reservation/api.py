@@ -30,11 +30,14 @@ from reservation import selectors, services
 from reservation.models import Reservation
 
 # The reference's reservation codes: 01 reserved, 02 cancelled. It had no "completed" (paid)
-# state; we show it as 03.
+# state; we show it as 03. Declined and expired reservations ended unpaid like a cancelled one,
+# so the reference's clients see them as cancelled (02).
 STATUS_TO_CODE = {
     Reservation.Status.RESERVED: "01",
     Reservation.Status.CANCELLED: "02",
     Reservation.Status.COMPLETED: "03",
+    Reservation.Status.EXPIRED: "02",
+    Reservation.Status.DECLINED: "02",
 }
 
 
@@ -61,6 +64,10 @@ class ReservationOutput(serializers.Serializer):
     buyer_id = serializers.IntegerField()
     buyer = serializers.CharField(source="buyer.username", help_text="The buyer's username.")
     seller_id = serializers.IntegerField(allow_null=True)
+    hold_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Unpaid by then, the reservation expires and the product is available again."
+    )
+    end_reason = serializers.CharField(help_text="Why the seller declined it (or staff released it); else empty.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -145,6 +152,47 @@ class ReservationCancelApi(APIView):
         return Response(ReservationOutput(reservation).data)
 
 
+class ReservationDeclineInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="Told to the buyer."
+    )
+
+
+_decline_errors = ErrorResponses(
+    {
+        400: "Invalid input (details per field) or malformed JSON.",
+        403: "You see the reservation but are not its product's seller (code not_seller).",
+        404: "No such reservation, or not yours (code reservation_not_found).",
+        409: "Paid already (already_paid) or already ended (already_cancelled, reservation_ended).",
+        503: "Busy: try again shortly.",
+    }
+)
+
+
+@extend_schema(tags=["reservations"])
+class ReservationDeclineApi(APIView):
+    """The product's seller declines an unpaid reservation (an optional ``reason`` is told to the
+    buyer): the product is available again and the payment voided."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "cancel"
+
+    def get_serializer(self, *args, **kwargs):  # the browsable API's form
+        return ReservationDeclineInput(*args, **kwargs)
+
+    @extend_schema(
+        operation_id="reservations_decline",
+        request=ReservationDeclineInput,
+        responses={200: ReservationOutput, **_decline_errors(400, 401, 403, 404, 409, 415, 429, 503)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(ReservationDeclineInput, request.data)
+        reservation = services.reservation_decline(
+            reservation_id=path_id(pk, "reservation"), actor=request.user, reason=data["reason"]
+        )
+        return Response(ReservationOutput(reservation).data)
+
+
 # --- the reference's routes (Spring Data REST shape) --------------------------------------------------
 #
 # POST /reservation {productId, reservationStatus: "01"}; GET /reservations (yours) as
@@ -157,7 +205,9 @@ class HalReservationOutput(serializers.Serializer):
     id = serializers.IntegerField()
     productId = serializers.IntegerField(source="product_id")  # the reference's field names
     reservationStatus = StatusCodeField(
-        STATUS_TO_CODE, source="status", help_text="01 reserved, 02 cancelled, 03 completed (paid)."
+        STATUS_TO_CODE,
+        source="status",
+        help_text="01 reserved, 02 cancelled (also declined or expired), 03 completed (paid).",
     )
     productName = serializers.CharField(source="product_name")
     price = serializers.IntegerField()

@@ -5,4 +5,7 @@ class ReservationConfig(AppConfig):
     name = "reservation"
 
     def ready(self) -> None:
-        from reservation import handlers  # noqa: F401  (registers this context's event subscribers)
+        from reservation import (
+            handlers,  # noqa: F401  (registers this context's event subscribers)
+            jobs,  # noqa: F401  (registers the expiry sweep with the worker)
+        )

@@ -1,7 +1,8 @@
 """The reservation aggregate: a buyer's hold on one product.
 
     reserved ──(buyer cancels, unpaid)──▶ cancelled
-        │
+        │──(seller declines or staff release it, unpaid)──▶ declined
+        │──(not paid by hold_expires_at: the worker's sweep)──▶ expired
         └──(its payment completes)──▶ completed
 
 The product id, seller id, name and price are plain values copied from the product context's
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from market.errors import Conflict
 
@@ -21,6 +23,8 @@ class Reservation(models.Model):
         RESERVED = "reserved", "reserved"
         CANCELLED = "cancelled", "cancelled"
         COMPLETED = "completed", "completed"
+        EXPIRED = "expired", "expired"
+        DECLINED = "declined", "declined"
 
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations")
     product_id = models.BigIntegerField()
@@ -31,6 +35,11 @@ class Reservation(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RESERVED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Unpaid by then, the worker's sweep expires it (RESERVATION_HOLD_SECONDS after placing).
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    # Who ended it when it was declined (the seller, or the staff member who released it) and why.
+    ended_by_id = models.BigIntegerField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]
@@ -38,6 +47,10 @@ class Reservation(models.Model):
             models.Index(fields=["buyer", "-id"], name="reservation_buyer_id"),
             models.Index(fields=["seller_id", "-id"], name="reservation_seller_id"),
             models.Index(fields=["product_id"], name="reservation_product"),
+            # The expiry sweep's question: live holds past their deadline, oldest first.
+            models.Index(
+                fields=["hold_expires_at"], condition=models.Q(status="reserved"), name="reservation_live_expiry"
+            ),
         ]
         constraints = [
             # Belt and braces behind the product's conditional hold: never two live reservations
@@ -48,7 +61,7 @@ class Reservation(models.Model):
                 name="reservation_one_live_per_product",
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["reserved", "cancelled", "completed"]),
+                condition=models.Q(status__in=["reserved", "cancelled", "completed", "expired", "declined"]),
                 name="reservation_status_valid",
             ),
         ]
@@ -65,7 +78,22 @@ class Reservation(models.Model):
             raise Conflict("The reservation is already paid; it cannot be cancelled.", code="already_paid")
         if self.status == self.Status.CANCELLED:
             raise Conflict("The reservation is already cancelled.", code="already_cancelled")
+        self.ensure_live()  # declined or expired: over already
         self.status = self.Status.CANCELLED
+
+    def ensure_live(self) -> None:
+        """Only a reserved (unpaid, live) reservation can be cancelled, declined or expired."""
+        if self.status == self.Status.COMPLETED:
+            raise Conflict(_("The reservation is already paid."), code="already_paid")
+        if self.status != self.Status.RESERVED:
+            raise Conflict(_("The reservation has already ended."), code="reservation_ended", status=self.status)
+
+    def decline(self, *, by: int, reason: str = "") -> None:
+        """reserved → declined, by the seller (or staff releasing it). Paid: refused (409)."""
+        self.ensure_live()
+        self.status = self.Status.DECLINED
+        self.ended_by_id = by
+        self.end_reason = reason
 
     def complete(self) -> bool:
         """reserved → completed once paid. Returns whether it changed (idempotent on redelivery).

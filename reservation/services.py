@@ -8,8 +8,13 @@ Lock order: reservation, then payment (paying locks only the payment), so no dea
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from market import events
 from market.bus import publish
@@ -17,6 +22,8 @@ from market.db import parse_id, set_local_timeouts
 from market.errors import Conflict, Forbidden, NotFound, TryAgainShortly
 from reservation.handlers import being_placed
 from reservation.models import Reservation
+
+logger = logging.getLogger(__name__)
 
 # PostgreSQL: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
 _TIMEOUT_SQLSTATES = {"55P03", "57014"}
@@ -35,7 +42,11 @@ def reservation_place(*, buyer, product_id: int) -> Reservation:
             set_local_timeouts(
                 lock_ms=settings.RESERVATION_LOCK_TIMEOUT_MS, statement_ms=settings.RESERVATION_STATEMENT_TIMEOUT_MS
             )
-            reservation = Reservation.objects.create(buyer=buyer, product_id=product_pk)
+            reservation = Reservation.objects.create(
+                buyer=buyer,
+                product_id=product_pk,
+                hold_expires_at=timezone.now() + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS),
+            )
             # product.hold_for_reservation holds the product and publishes ProductReserved;
             # reservation.record_listing copies the listing onto our row and onto this instance.
             placing = being_placed.set(reservation)
@@ -46,6 +57,7 @@ def reservation_place(*, buyer, product_id: int) -> Reservation:
                         product_id=product_pk,
                         buyer_id=buyer.pk,
                         buyer_name=buyer.get_username(),
+                        hold_expires_at=reservation.hold_expires_at.isoformat(),
                     )
                 )
             finally:
@@ -89,3 +101,118 @@ def reservation_cancel(*, reservation_id: int, actor) -> Reservation:
             )
         )
     return reservation
+
+
+# --- the hold's other endings: declined by the seller, released by staff, expired ---------------
+
+
+def _locked(reservation_id: int) -> Reservation | None:
+    pk = parse_id(reservation_id)
+    if pk is None:
+        return None
+    return Reservation.objects.select_for_update(of=("self",)).select_related("buyer").filter(pk=pk).first()
+
+
+def _declined(reservation: Reservation, *, by_staff: bool) -> events.ReservationDeclined:
+    return events.ReservationDeclined(
+        reservation_id=reservation.pk,
+        product_id=reservation.product_id,
+        buyer_id=reservation.buyer_id,
+        seller_id=reservation.seller_id or 0,
+        product_name=reservation.product_name,
+        price=str(reservation.price),
+        declined_by=reservation.ended_by_id or 0,
+        by_staff=by_staff,
+        reason=reservation.end_reason,
+    )
+
+
+def reservation_decline(*, reservation_id: int, actor, reason: str = "") -> Reservation:
+    """The product's seller ends an unpaid reservation: the product is available again and the
+    payment voided (both in this transaction, by the product and payment contexts); a paid one is
+    refused (409 ``already_paid``, the payment context's veto when it is paid but not yet
+    completed here). The buyer and staff see the reservation but may not decline it (403);
+    anyone else does not see it (404)."""
+    with transaction.atomic():
+        reservation = _locked(reservation_id)
+        if reservation is None or actor is None:
+            raise NotFound(_("No such reservation."), code="reservation_not_found")
+        if reservation.seller_id != actor.pk:
+            if actor.is_staff or reservation.is_party(actor):
+                raise Forbidden(_("Only the seller may decline a reservation."), code="not_seller")
+            raise NotFound(_("No such reservation."), code="reservation_not_found")
+        reservation.decline(by=actor.pk, reason=reason)
+        reservation.save(update_fields=["status", "ended_by_id", "end_reason", "updated_at"])
+        publish(_declined(reservation, by_staff=False))
+    return reservation
+
+
+def reservation_release(*, reservation_id: int, actor, reason: str = "") -> Reservation:
+    """Staff end a stuck unpaid reservation (the admin's action): a decline recorded with who did
+    it (``ended_by_id``, the event's ``declined_by`` and ``by_staff``)."""
+    with transaction.atomic():
+        reservation = _locked(reservation_id)
+        if reservation is None:
+            raise NotFound(_("No such reservation."), code="reservation_not_found")
+        if actor is None or not actor.is_staff:
+            raise Forbidden(_("Only staff may release a reservation."), code="not_staff")
+        reservation.decline(by=actor.pk, reason=reason or "released by staff")
+        reservation.save(update_fields=["status", "ended_by_id", "end_reason", "updated_at"])
+        publish(_declined(reservation, by_staff=True))
+    return reservation
+
+
+def reservation_expire(*, reservation_id: int, now: datetime | None = None) -> bool:
+    """Expire one reservation whose hold has run out, if it still is unpaid. Returns whether it
+    expired.
+
+    Exactly once, however many workers sweep at the same time: one conditional UPDATE (``WHERE
+    status = 'reserved' AND hold_expires_at <= now``) decides; a second sweeper waits for the first
+    one's row lock and then matches nothing. Against paying at the same instant, the payment row
+    decides: ``payment.void_on_cancel`` (this transaction) locks it and vetoes when it is paid, so
+    the expiry rolls back and the payment's completion follows; if the void commits first, paying
+    finds the payment voided (409)."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            ended = Reservation.objects.filter(
+                pk=reservation_id, status=Reservation.Status.RESERVED, hold_expires_at__lte=now
+            ).update(status=Reservation.Status.EXPIRED, updated_at=timezone.now())
+            if not ended:
+                return False
+            reservation = Reservation.objects.get(pk=reservation_id)  # our UPDATE holds its lock
+            publish(
+                events.ReservationExpired(
+                    reservation_id=reservation.pk,
+                    product_id=reservation.product_id,
+                    buyer_id=reservation.buyer_id,
+                    seller_id=reservation.seller_id or 0,
+                    product_name=reservation.product_name,
+                    price=str(reservation.price),
+                )
+            )
+    except Conflict as exc:
+        # Paid at the last moment: the payment won. Its PaymentCompleted completes the reservation.
+        logger.info("reservation %s not expired: %s", reservation_id, exc.code)
+        return False
+    return True
+
+
+def reservation_expire_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """The worker's sweep (a periodic job, see ``reservation.apps``): expire live reservations
+    whose hold has run out, oldest deadline first, one transaction each. Returns how many expired."""
+    now = now or timezone.now()
+    due = list(
+        Reservation.objects.filter(status=Reservation.Status.RESERVED, hold_expires_at__lte=now)
+        .order_by("hold_expires_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = 0
+    for pk in due:
+        try:
+            expired += reservation_expire(reservation_id=pk, now=now)
+        except Exception:
+            # One reservation that cannot expire (its transaction rolled back) must not keep the
+            # others waiting behind it, sweep after sweep; it is tried again at the next one.
+            logger.exception("reservation %s could not expire; trying again at the next sweep", pk)
+    return expired

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/reservations/", api.ReservationListApi.as_view(), name="reservation-list"),
     path("api/reservations/<int:pk>/", api.ReservationDetailApi.as_view(), name="reservation-detail"),
     path("api/reservations/<int:pk>/cancel/", api.ReservationCancelApi.as_view(), name="reservation-cancel"),
+    path("api/reservations/<int:pk>/decline/", api.ReservationDeclineApi.as_view(), name="reservation-decline"),
     # The reference's routes (Spring Data REST), same paths, bodies and status codes.
     path("reservation", api.HalReservationPlaceApi.as_view(), name="hal-reservation-place"),
     path("reservations", api.HalReservationListApi.as_view(), name="hal-reservation-list"),

@@ -33,6 +33,11 @@ OPERATIONS: dict[str, Operation] = {
     "reservations.retrieve": lambda c, m: c.get(f"/api/reservations/{m.reservation.pk}/"),
     "reservations.create": lambda c, m: c.post("/api/reservations/", {"product_id": m.available.pk}, format="json"),
     "reservations.cancel": lambda c, m: c.post(f"/api/reservations/{m.reservation.pk}/cancel/"),
+    "reservations.decline": lambda c, m: c.post(f"/api/reservations/{m.reservation.pk}/decline/"),
+    # the wish list (찜)
+    "products.wish": lambda c, m: c.post(f"/api/products/{m.available.pk}/wish/"),
+    "products.unwish": lambda c, m: c.delete(f"/api/products/{m.available.pk}/wish/"),
+    "wishes.list": lambda c, m: c.get("/api/wishes/"),
     # /api/payments/
     "payments.list": lambda c, m: c.get("/api/payments/"),
     "payments.retrieve": lambda c, m: c.get(f"/api/payments/{m.payment.pk}/"),
@@ -63,6 +68,10 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "reservations.retrieve": (401, 200, 404, 200, 200),
     "reservations.create": (401, 201, 201, 409, 201),
     "reservations.cancel": (401, 200, 404, 403, 403),
+    "reservations.decline": (401, 403, 404, 200, 403),
+    "products.wish": (401, 201, 201, 409, 201),
+    "products.unwish": (401, 204, 204, 204, 204),
+    "wishes.list": (401, 200, 200, 200, 200),
     "payments.list": (401, 200, 200, 200, 200),
     "payments.retrieve": (401, 200, 404, 200, 200),
     "payments.pay": (401, 200, 404, 403, 403),

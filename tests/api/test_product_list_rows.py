@@ -40,6 +40,7 @@ def test_a_listed_product_reads_exactly_as_its_detail_in_every_state(anon, selle
     for item in listed:
         product = Product.objects.select_related("seller").get(pk=item["id"])
         detail = anon.get(f"/api/products/{product.pk}/").json()
+        assert detail.pop("wish_count") == 0  # the detail alone counts wishes (찜)
         assert list(item.items()) == list(detail.items())  # same fields, same order, same values
         assert item["editable"] is product.can_edit()  # can_edit_condition() agrees with can_edit()
         # ProductOutput names settings.TIME_ZONE; DRF's default (the active zone) says the same.

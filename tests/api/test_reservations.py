@@ -20,6 +20,8 @@ RESERVATION_FIELDS = {
     "buyer_id",
     "buyer",
     "seller_id",
+    "hold_expires_at",
+    "end_reason",
     "created_at",
     "updated_at",
 }

@@ -91,6 +91,8 @@ def assert_consistent() -> None:
             Reservation.Status.RESERVED: Payment.Status.UNPAID,
             Reservation.Status.CANCELLED: Payment.Status.VOIDED,
             Reservation.Status.COMPLETED: Payment.Status.PAID,
+            Reservation.Status.EXPIRED: Payment.Status.VOIDED,
+            Reservation.Status.DECLINED: Payment.Status.VOIDED,
         }[reservation.status]
         assert payment.status == expected, (reservation, payment)
         if payment.status == Payment.Status.PAID:

@@ -13,6 +13,8 @@ expected state. Any state not reached fails the command (non-zero exit), so CI c
     6. product and reservation subscribers paused; buyer pays        payment accepted (02) while the product
                                                                      stays 02 and the reservation 01; both
                                                                      catch up on resume (soldOut, 03)
+    8. buyer wishes for Desk; buyer2 reserves it and lets the hold   reservation expired (02), payment 03,
+       expire; the seller lowers its price                           Desk 01; buyer told twice (찜)
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.test import override_settings
 from rest_framework.test import APIClient
 
-from market import bus
+from market import bus, periodic
 
 PASSWORD = "demo-pass-1234"  # noqa: S105 (demo accounts on a demo database)
 USERS = {"seller": "01011112222", "buyer": "01033334444", "buyer2": "01055556666"}
@@ -368,3 +371,42 @@ class Command(BaseCommand):
             sorted(["RESERVATION_RECEIVED"] * 3 + ["SOLD"] * 2 + ["RELEASED"]),
         )
         self.checkpoint("notifications")
+
+        self.step("8. Holds expire and wishers hear of it: buyer wishes for Desk, buyer2 lets a hold lapse")
+        desk = self.products["Desk"]
+        self.call(self.c["buyer"], "post", f"/api/products/{desk}/wish/", expect=201)
+        self.expect("Desk's wish count", self.call(self.c["seller"], "get", f"/api/products/{desk}/")["wish_count"], 1)
+        # A hold of no time at all (RESERVATION_HOLD_SECONDS is a day by default), so the sweep the
+        # worker runs between its claims expires it at once.
+        with override_settings(RESERVATION_HOLD_SECONDS=0):
+            body = self.call(self.c["buyer2"], "post", "/api/reservations/", {"product_id": desk}, 201)
+        self.reservations["desk2"] = body["id"]
+        self.stdout.write(f"  buyer2's hold ends at {body['hold_expires_at']}; the worker's periodic sweep runs")
+        self.settle()
+        periodic.run_due(force=True)
+        self.settle()
+        self.show()
+        self.expect("Desk available again", self.product_codes()["Desk"], "01")
+        self.expect("the expired reservation shows as cancelled (02)", self.reservation_codes()["desk2"], "02")
+        self.expect(
+            "its status", self.call(self.c["buyer2"], "get", f"/api/reservations/{body['id']}/")["status"], "expired"
+        )
+        self.expect("buyer2's my-page: Desk again", self.my_page_states("buyer2", "desk2"), ("02", "03", "01"))
+        self.checkpoint("expiry")
+        self.stdout.write("\n-> the seller lowers Desk's price from 50,000 to 45,000 won")
+        self.call(self.c["seller"], "patch", f"/api/products/{desk}/", {"price": 45000})
+        self.settle()
+        fresh = [n for n in self.notifications("buyer") if n["id"] not in self.earlier_notes["buyer"]]
+        self.table(
+            "buyer's wish-list notifications",
+            ["kind", "text"],
+            [[n["kind"], n["text"]] for n in fresh if n["kind"].startswith("WISH_")],
+        )
+        self.expect(
+            "buyer was told Desk is available again and cheaper",
+            sorted(n["kind"] for n in fresh if n["kind"].startswith("WISH_")),
+            ["WISH_AVAILABLE", "WISH_PRICE_LOWERED"],
+        )
+        kinds2 = sorted(n["kind"] for n in self.notifications("buyer2") if n["id"] not in self.earlier_notes["buyer2"])
+        self.expect("buyer2 was told the hold expired", "EXPIRED" in kinds2, True)
+        self.checkpoint("wish list")
