@@ -256,7 +256,7 @@ EVENTS_WORKER_BATCH = env_int("EVENTS_WORKER_BATCH", 200)
 EVENTS_WORKER_POLL = env_float("EVENTS_WORKER_POLL", 0.2)
 # Delivery threads per events_worker process, each with its own connection (pays off on PostgreSQL).
 EVENTS_WORKER_THREADS = env_int("EVENTS_WORKER_THREADS", 1)
-# PostgreSQL: synchronous_commit of the worker's connections only (why that is safe: market/worker.py).
+# PostgreSQL: synchronous_commit of the worker's connections only (why that is safe: market/bus/worker.py).
 EVENTS_WORKER_SYNCHRONOUS_COMMIT = os.environ.get("EVENTS_WORKER_SYNCHRONOUS_COMMIT", "off")
 
 # --- Reservation path: short waits on PostgreSQL, so overload turns into a quick 503 ------------

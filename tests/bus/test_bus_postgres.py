@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from market import bus
+from market.bus.worker import Worker, worker_connection
 from market.models import Delivery, EventRecord
-from market.worker import Worker, worker_connection
 from tests.bus import support
 from tests.bus.support import Counted, Pinged, probe_rows
 
@@ -142,7 +142,7 @@ def test_concurrent_claims_never_share_a_delivery():
             barrier.wait()
             ids: list[int] = []
             while batch := bus.claim(owner=owner, limit=7, subscriber="test.count"):
-                ids += batch
+                ids += [d.pk for d in batch]
             claimed[owner] = ids
         finally:
             connection.close()
@@ -275,8 +275,8 @@ def test_a_running_delivery_cannot_be_claimed_even_after_its_lease_expired(setti
 
     def run_a() -> None:
         try:
-            (delivery,) = bus.claim_deliveries(owner="A", subscriber="test.record")
-            outcome["a"] = bus.run_delivery(delivery, owner="A")
+            (delivery,) = bus.claim(owner="A", subscriber="test.record")
+            (outcome["a"],) = bus.run([delivery], owner="A")
         finally:
             connection.close()
 

@@ -195,7 +195,7 @@ def test_claim_runs_the_oldest_pending_delivery_first(big_event_log):
 
     claimed = bus.claim(owner="plan-test", limit=1)
 
-    assert claimed == [oldest]
+    assert [d.pk for d in claimed] == [oldest]
 
 
 # --- the my-page read model ----------------------------------------------------------------------------

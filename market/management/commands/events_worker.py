@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from market.worker import Worker
+from market.bus.worker import Worker
 
 
 class Command(BaseCommand):

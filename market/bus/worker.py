@@ -21,7 +21,7 @@ from django.db import close_old_connections, connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
-from market import bus
+from market.bus import delivering
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Worker:
     ) -> None:
         self.batch = batch or settings.EVENTS_WORKER_BATCH
         self.poll = settings.EVENTS_WORKER_POLL if poll is None else poll
-        self.owner = owner or bus.worker_id()
+        self.owner = owner or delivering.worker_id()
         self.threads = max(1, threads or settings.EVENTS_WORKER_THREADS)
         self.stopping = False
         if settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT not in SYNCHRONOUS_COMMIT_VALUES:
@@ -56,10 +56,10 @@ class Worker:
     def run_once(self, owner: str | None = None) -> int:
         """Claim one batch and run it. Returns how many deliveries were claimed."""
         owner = owner or self.owner
-        claimed = bus.claim_deliveries(owner=owner, limit=self.batch)
-        bus.run_deliveries(claimed, owner=owner, stopping=lambda: self.stopping)
+        claimed = delivering.claim(owner=owner, limit=self.batch)
+        delivering.run(claimed, owner=owner, stopping=lambda: self.stopping)
         if self.stopping:
-            bus.release(owner)
+            delivering.release(owner)
         return len(claimed)
 
     def run_until_idle(self) -> int:
@@ -131,7 +131,7 @@ class Worker:
                             sleep(self.poll / 4)
             finally:
                 try:
-                    bus.release(owner)
+                    delivering.release(owner)
                 except Exception:
                     logger.warning("worker %s could not release its leases; they expire by themselves", owner)
 
@@ -152,7 +152,7 @@ def worker_connection() -> Iterator[None]:
             connection.close()
 
 
-@receiver(connection_created, dispatch_uid="market.worker.apply_worker_settings")
+@receiver(connection_created, dispatch_uid="market.bus.worker.apply_worker_settings")
 def _on_connection_created(sender, connection, **kwargs) -> None:
     if getattr(_worker_thread, "active", False):
         apply_worker_settings(connection)

@@ -1,0 +1,76 @@
+"""The operator's side: the backlog, pause/resume per subscriber, requeueing dead deliveries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from market.bus import registry
+from market.models import Delivery, Subscription
+
+
+def pause(subscriber_id: str) -> None:
+    registry.known_durable(subscriber_id)
+    Subscription.objects.update_or_create(id=subscriber_id, defaults={"paused": True})
+
+
+def resume(subscriber_id: str) -> None:
+    registry.known_durable(subscriber_id)
+    Subscription.objects.update_or_create(id=subscriber_id, defaults={"paused": False})
+
+
+def is_paused(subscriber_id: str) -> bool:
+    return Subscription.objects.filter(id=subscriber_id, paused=True).exists()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    subscriber: str
+    paused: bool
+    pending: int
+    failing: int
+    dead: int
+    done: int
+
+
+def backlog() -> list[Backlog]:
+    """Per durable subscriber: pending (of which failing: tried at least once), dead, done."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (
+        Delivery.objects.values("subscriber", "status")
+        .annotate(n=Count("id"), failing=Count("id", filter=Q(attempts__gt=0)))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["subscriber"]][row["status"]] += row["n"]
+        if row["status"] == Delivery.Status.PENDING:
+            counts[row["subscriber"]]["failing"] += row["failing"]
+    paused = set(Subscription.objects.filter(paused=True).values_list("id", flat=True))
+    names = sorted(set(registry.durable_subscribers()) | set(counts))
+    return [
+        Backlog(
+            subscriber=name,
+            paused=name in paused,
+            pending=counts[name]["pending"],
+            failing=counts[name]["failing"],
+            dead=counts[name]["dead"],
+            done=counts[name]["done"],
+        )
+        for name in names
+    ]
+
+
+def requeue(*, subscriber: str | None = None, ids: Iterable[int] | None = None) -> int:
+    """Give dead deliveries a fresh start. Returns how many were requeued."""
+    dead = Delivery.objects.filter(status=Delivery.Status.DEAD)
+    if subscriber:
+        dead = dead.filter(subscriber=subscriber)
+    if ids is not None:
+        dead = dead.filter(id__in=list(ids))
+    return dead.update(
+        status=Delivery.Status.PENDING, attempts=0, available_at=timezone.now(), leased_until=None, lease_owner=""
+    )
