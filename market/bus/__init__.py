@@ -40,7 +40,7 @@ Delivery guarantees of durable subscribers, per subscriber:
 
 Modules: ``registry`` (subscribers and their signals), ``publishing`` (publish and store),
 ``delivering`` (claim and run: the one path), ``worker`` (the loop), ``operations`` (backlog,
-pause/resume, requeue).
+pause/resume, requeue, purge).
 """
 
 from market.bus.delivering import (
@@ -53,7 +53,7 @@ from market.bus.delivering import (
     run,
     worker_id,
 )
-from market.bus.operations import Backlog, backlog, is_paused, pause, requeue, resume
+from market.bus.operations import Backlog, backlog, is_paused, pause, purge, requeue, resume
 from market.bus.publishing import publish, publish_many
 from market.bus.registry import (
     IN_TRANSACTION,
@@ -87,6 +87,7 @@ __all__ = [
     "pause",
     "publish",
     "publish_many",
+    "purge",
     "release",
     "requeue",
     "resume",

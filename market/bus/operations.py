@@ -1,11 +1,14 @@
-"""The operator's side: the backlog, pause/resume per subscriber, requeueing dead deliveries."""
+"""The operator's side: the backlog, pause/resume per subscriber, requeueing dead deliveries,
+purging done ones."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -74,3 +77,36 @@ def requeue(*, subscriber: str | None = None, ids: Iterable[int] | None = None) 
     return dead.update(
         status=Delivery.Status.PENDING, attempts=0, available_at=timezone.now(), leased_until=None, lease_owner=""
     )
+
+
+def purge(
+    *,
+    older_than: timedelta | None = None,
+    batch: int | None = None,
+    now: datetime | None = None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> int:
+    """Delete done deliveries completed more than ``older_than`` (``EVENTS_RETENTION_HOURS``) ago,
+    ``batch`` (``EVENTS_PURGE_BATCH``) rows per DELETE, each its own short transaction, until none
+    is left or ``stopping()``. Returns how many were deleted.
+
+    Only "done" rows go: pending and dead deliveries are the work still owed and are kept
+    whatever their age, and so is the event log, the source every read model is rebuilt from. A
+    purged row is no longer needed by anything: the ordering guard only looks for unfinished
+    deliveries, and an event is never delivered again unless an operator replays the log.
+    Each DELETE finds its rows in delivery_retention_idx (subscriber, status, completed_at), one
+    subscriber at a time, oldest first: its cost is the rows it deletes, not the table."""
+    if older_than is None:
+        older_than = timedelta(hours=settings.EVENTS_RETENTION_HOURS)
+    cutoff = (now or timezone.now()) - older_than
+    batch = batch or settings.EVENTS_PURGE_BATCH
+    names = set(registry.durable_subscribers()) | set(Subscription.objects.values_list("id", flat=True))
+    deleted = 0
+    for name in sorted(names):
+        while not stopping():
+            old = Delivery.objects.filter(subscriber=name, status=Delivery.Status.DONE, completed_at__lt=cutoff)
+            n, _ = Delivery.objects.filter(pk__in=old.order_by("completed_at").values("pk")[:batch]).delete()
+            deleted += n
+            if n < batch:
+                break
+    return deleted

@@ -21,7 +21,7 @@ from django.db import close_old_connections, connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
-from market.bus import delivering
+from market.bus import delivering, operations
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ class Worker:
         self.owner = owner or delivering.worker_id()
         self.threads = max(1, threads or settings.EVENTS_WORKER_THREADS)
         self.stopping = False
+        # Retention (operations.purge) on a schedule, by whichever thread finds it due first.
+        self.purge_interval = settings.EVENTS_PURGE_INTERVAL
+        self._next_purge = time.monotonic() + self.purge_interval
+        self._purge_lock = threading.Lock()
         if settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT not in SYNCHRONOUS_COMMIT_VALUES:
             raise ValueError(f"EVENTS_WORKER_SYNCHRONOUS_COMMIT must be one of {sorted(SYNCHRONOUS_COMMIT_VALUES)}")
 
@@ -61,6 +65,21 @@ class Worker:
         if self.stopping:
             delivering.release(owner)
         return len(claimed)
+
+    def purge_if_due(self) -> int:
+        """Purge done deliveries past their retention if the interval has passed; returns how many."""
+        if self.purge_interval <= 0 or time.monotonic() < self._next_purge:
+            return 0
+        if not self._purge_lock.acquire(blocking=False):
+            return 0  # another thread of ours is at it
+        try:
+            self._next_purge = time.monotonic() + self.purge_interval
+            purged = operations.purge(stopping=lambda: self.stopping)
+        finally:
+            self._purge_lock.release()
+        if purged:
+            logger.info("worker %s purged %s done deliveries past their retention", self.owner, purged)
+        return purged
 
     def run_until_idle(self) -> int:
         """Run every due delivery, then return how many were claimed (``events_worker --once``)."""
@@ -116,8 +135,9 @@ class Worker:
                     close_old_connections()  # recover by itself after a database outage
                     try:
                         claimed = self.run_once(owner)
+                        self.purge_if_due()
                     except Exception:
-                        logger.exception("worker %s could not claim deliveries; retrying", owner)
+                        logger.exception("worker %s could not claim or purge deliveries; retrying", owner)
                         claimed = 0
                         sleep(min(5.0, self.poll * 4))
                     if not self.stopping:
