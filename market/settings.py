@@ -264,6 +264,10 @@ EVENTS_WORKER_SYNCHRONOUS_COMMIT = os.environ.get("EVENTS_WORKER_SYNCHRONOUS_COM
 EVENTS_RETENTION_HOURS = env_float("EVENTS_RETENTION_HOURS", 168.0)
 EVENTS_PURGE_INTERVAL = env_float("EVENTS_PURGE_INTERVAL", 300.0)
 EVENTS_PURGE_BATCH = env_int("EVENTS_PURGE_BATCH", 2000)
+# Worker health: a heartbeat file for an exec probe (`python -m market.heartbeat <file>`; "" = none)
+# and a port serving the worker's own /metrics (0 = none; same METRICS_TOKEN rule as the web's).
+EVENTS_WORKER_HEARTBEAT_FILE = os.environ.get("EVENTS_WORKER_HEARTBEAT_FILE", "")
+EVENTS_WORKER_METRICS_PORT = env_int("EVENTS_WORKER_METRICS_PORT", 0)
 
 # --- Reservation path: short waits on PostgreSQL, so overload turns into a quick 503 ------------
 RESERVATION_LOCK_TIMEOUT_MS = env_int("RESERVATION_LOCK_TIMEOUT_MS", 1000)

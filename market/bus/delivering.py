@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -88,6 +89,7 @@ def claim(
     """Lease up to ``limit`` due deliveries to ``owner``, oldest first, skipping rows another
     worker holds. Returns them with their events, read in the claim's own SELECT: everything
     ``run`` needs."""
+    started = time.perf_counter()
     now = now or timezone.now()
     limit = limit or settings.EVENTS_WORKER_BATCH
     leased_until = now + timedelta(seconds=settings.EVENTS_LEASE_SECONDS)
@@ -104,6 +106,7 @@ def claim(
             Delivery.objects.filter(id__in=[d.pk for d in claimed]).update(leased_until=leased_until, lease_owner=owner)
     for delivery in claimed:
         delivery.leased_until, delivery.lease_owner = leased_until, owner
+    observability.emit("deliveries_claimed", size=len(claimed), seconds=time.perf_counter() - started)
     return claimed
 
 
@@ -177,8 +180,11 @@ def _run_together(subscriber: registry.Subscriber, deliveries: list[Delivery], o
             logger.warning("delivery %s to %s: lease lost to another worker, skipped", ids[0], subscriber.id)
             return ["skipped"]
         return [_record_failure(delivery, owner, exc) for delivery in deliveries]
+    finished = timezone.now()
     for _ in deliveries:
         observability.delivery_finished(subscriber.id, "done")
+    lags = [(finished - delivery.created_at).total_seconds() for delivery in deliveries]
+    observability.emit("deliveries_ran", subscriber=subscriber.id, size=len(deliveries), lags=lags)
     return ["done"] * len(deliveries)
 
 

@@ -21,6 +21,7 @@ from django.db import close_old_connections, connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
+from market import heartbeat
 from market.bus import delivering, operations
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,11 @@ class Worker:
         self.purge_interval = settings.EVENTS_PURGE_INTERVAL
         self._next_purge = time.monotonic() + self.purge_interval
         self._purge_lock = threading.Lock()
+        # Liveness (market.heartbeat): when each thread last went round its loop; the file gets
+        # the oldest of those times, so one stuck thread makes the whole worker look stuck.
+        self.heartbeat_file = settings.EVENTS_WORKER_HEARTBEAT_FILE
+        self._rounds: dict[str, float] = {}
+        self._last_beat = 0.0
         if settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT not in SYNCHRONOUS_COMMIT_VALUES:
             raise ValueError(f"EVENTS_WORKER_SYNCHRONOUS_COMMIT must be one of {sorted(SYNCHRONOUS_COMMIT_VALUES)}")
 
@@ -65,6 +71,19 @@ class Worker:
         if self.stopping:
             delivering.release(owner)
         return len(claimed)
+
+    def went_round(self, owner: str, now: float | None = None) -> None:
+        """Note that ``owner``'s thread went round its loop; refresh the heartbeat file (at most
+        once a second) with the time of the thread that went round longest ago."""
+        now = time.time() if now is None else now
+        self._rounds[owner] = now
+        if not self.heartbeat_file or now - self._last_beat < 1.0:
+            return
+        self._last_beat = now
+        try:
+            heartbeat.beat(self.heartbeat_file, at=min(self._rounds.values()))
+        except OSError as exc:  # a probe will say so; delivering goes on
+            logger.warning("worker %s cannot write its heartbeat %s: %s", self.owner, self.heartbeat_file, exc)
 
     def purge_if_due(self) -> int:
         """Purge done deliveries past their retention if the interval has passed; returns how many."""
@@ -132,6 +151,7 @@ class Worker:
         with worker_connection():
             try:
                 while not self.stopping:
+                    self.went_round(owner)
                     close_old_connections()  # recover by itself after a database outage
                     try:
                         claimed = self.run_once(owner)

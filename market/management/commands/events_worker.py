@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from market import metrics
 from market.bus.worker import Worker
 
 
@@ -23,4 +25,6 @@ class Command(BaseCommand):
         if once:
             self.stdout.write(f"ran {worker.run_until_idle()} deliveries")
             return
+        if settings.EVENTS_WORKER_METRICS_PORT:
+            metrics.serve_worker_metrics(settings.EVENTS_WORKER_METRICS_PORT)
         worker.run_forever()
