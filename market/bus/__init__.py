@@ -39,20 +39,12 @@ Delivery guarantees of durable subscribers, per subscriber:
   expires (``EVENTS_LEASE_SECONDS``) and another worker takes the delivery over.
 
 Modules: ``registry`` (subscribers and their signals), ``publishing`` (publish and store),
-``delivering`` (claim and run: the one path), ``worker`` (the loop), ``operations`` (backlog,
-pause/resume, requeue, purge).
+``claiming`` (leases), ``delivering`` (run: the one path), ``worker`` (the loop),
+``operations`` (backlog, pause/resume, requeue, purge).
 """
 
-from market.bus.delivering import (
-    OUTSIDE_BATCH,
-    LeaseLost,
-    backoff_seconds,
-    claim,
-    drain,
-    release,
-    run,
-    worker_id,
-)
+from market.bus.claiming import claim, release, worker_id
+from market.bus.delivering import OUTSIDE_BATCH, LeaseLost, backoff_seconds, drain, run
 from market.bus.operations import Backlog, backlog, is_paused, pause, purge, requeue, resume
 from market.bus.publishing import publish, publish_many
 from market.bus.registry import (

@@ -1,9 +1,8 @@
-"""Claiming and running deliveries: the one path by which a durable subscriber's handler runs,
-whether inline after commit, in the worker, in tests or from ``manage.py events``.
+"""Running deliveries: the one path by which a durable subscriber's handler runs, whether inline
+after commit, in the worker, in tests or from ``manage.py events``.
 
-``claim`` leases due deliveries (``FOR UPDATE SKIP LOCKED``) with their events; ``run`` runs
-claimed deliveries, grouped by subscriber, through the subscriber's blinker signal; ``drain``
-claims and runs until nothing is due.
+``run`` runs claimed deliveries (``claiming.claim``), grouped by subscriber, through the
+subscriber's blinker signal; ``drain`` claims and runs until nothing is due.
 
 Running a group costs no read of its own: the claim brought the events, and the handler's
 transaction starts with one conditional UPDATE, ``status='done' WHERE id IN (…) AND
@@ -15,22 +14,19 @@ rows, a lease was taken over; if the handler raises, the rollback leaves the del
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import time
 import traceback
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 
 from market import observability
 from market.bus import registry
-from market.models import Delivery, Subscription
+from market.bus.claiming import atomic_with, claim, worker_id
+from market.models import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -46,81 +42,21 @@ class LeaseLost(Exception):
     or a delivery was finished elsewhere. Raised inside the handler's transaction to roll back."""
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
 def backoff_seconds(attempts: int) -> float:
     """Delay before the next try after ``attempts`` failures: base, 2×base, 4×base, ... capped."""
     return min(settings.EVENTS_BACKOFF_BASE * (2 ** max(attempts - 1, 0)), settings.EVENTS_BACKOFF_MAX)
 
 
-# --- claiming --------------------------------------------------------------------------------
-
-
-def _claimable(now: datetime):
-    # "Unfinished" is spelled "neither done nor dead", not "pending", on purpose: the partial
-    # indexes of pending rows could answer "pending", and with statistics taken before a backlog
-    # built up the planner then scans the whole backlog for every candidate. Only
-    # delivery_agg_idx answers this spelling, by looking up the candidate's own aggregate,
-    # whatever the statistics say (bench/analysis.md has the measurements).
-    earlier_unfinished = Delivery.objects.filter(
-        subscriber=OuterRef("subscriber"),
-        aggregate_key=OuterRef("aggregate_key"),
-        id__lt=OuterRef("id"),
-    ).exclude(status__in=[Delivery.Status.DONE, Delivery.Status.DEAD])
-    paused = Subscription.objects.filter(id=OuterRef("subscriber"), paused=True)
-    return (
-        Delivery.objects.filter(status=Delivery.Status.PENDING, available_at__lte=now)
-        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-        .exclude(Exists(paused))
-        .exclude(Exists(earlier_unfinished))
-    )
-
-
-def claim(
-    *,
-    owner: str,
-    limit: int | None = None,
-    only_ids: list[int] | None = None,
-    subscriber: str | None = None,
-    now: datetime | None = None,
-) -> list[Delivery]:
-    """Lease up to ``limit`` due deliveries to ``owner``, oldest first, skipping rows another
-    worker holds. Returns them with their events, read in the claim's own SELECT: everything
-    ``run`` needs."""
-    started = time.perf_counter()
-    now = now or timezone.now()
-    limit = limit or settings.EVENTS_WORKER_BATCH
-    leased_until = now + timedelta(seconds=settings.EVENTS_LEASE_SECONDS)
-    with transaction.atomic():
-        candidates = _claimable(now)
-        if only_ids is not None:
-            candidates = candidates.filter(id__in=only_ids)
-        if subscriber is not None:
-            candidates = candidates.filter(subscriber=subscriber)
-        claimed = list(
-            candidates.order_by("id").select_related("event").select_for_update(skip_locked=True, of=("self",))[:limit]
-        )
-        if claimed:
-            Delivery.objects.filter(id__in=[d.pk for d in claimed]).update(leased_until=leased_until, lease_owner=owner)
-    for delivery in claimed:
-        delivery.leased_until, delivery.lease_owner = leased_until, owner
-    observability.emit("deliveries_claimed", size=len(claimed), seconds=time.perf_counter() - started)
-    return claimed
-
-
-def release(owner: str) -> int:
-    """Give back the leases ``owner`` still holds (a worker stopping), so others take them now."""
-    return Delivery.objects.filter(status=Delivery.Status.PENDING, lease_owner=owner).update(
-        leased_until=None, lease_owner=""
-    )
-
-
 # --- running ---------------------------------------------------------------------------------
 
 
-def run(deliveries: list[Delivery], *, owner: str, stopping: Callable[[], bool] = lambda: False) -> list[str]:
+def run(
+    deliveries: list[Delivery],
+    *,
+    owner: str,
+    stopping: Callable[[], bool] = lambda: False,
+    commit: str | None = None,
+) -> list[str]:
     """Run deliveries leased to ``owner``; return their outcomes ("done", "retry", "dead",
     "skipped"), in the order run. Stops early once ``stopping()``, leaving the rest leased.
 
@@ -128,7 +64,7 @@ def run(deliveries: list[Delivery], *, owner: str, stopping: Callable[[], bool] 
     effects commit with their "done" marks), an ``atomic=False`` one that takes lists in chunks of
     ``OUTSIDE_BATCH``, any other ``atomic=False`` one by one. Regrouping keeps every ordering
     promise: a claim never holds two deliveries of the same subscriber and aggregate (the later
-    one waits), and subscribers are independent of each other."""
+    one waits), and subscribers are independent of each other. ``commit``: see ``claiming.atomic_with``."""
     groups: dict[str, list[Delivery]] = {}
     for delivery in deliveries:
         groups.setdefault(delivery.subscriber, []).append(delivery)
@@ -143,11 +79,13 @@ def run(deliveries: list[Delivery], *, owner: str, stopping: Callable[[], bool] 
         for start in range(0, len(group), size):
             if stopping():
                 return outcomes
-            outcomes += _run_together(subscriber, group[start : start + size], owner)
+            outcomes += _run_together(subscriber, group[start : start + size], owner, commit)
     return outcomes
 
 
-def _run_together(subscriber: registry.Subscriber, deliveries: list[Delivery], owner: str) -> list[str]:
+def _run_together(
+    subscriber: registry.Subscriber, deliveries: list[Delivery], owner: str, commit: str | None = None
+) -> list[str]:
     """Run deliveries of one subscriber as one unit.
 
     Atomic: one transaction; the "done" UPDATE comes first (it checks the leases and locks the
@@ -164,7 +102,7 @@ def _run_together(subscriber: registry.Subscriber, deliveries: list[Delivery], o
     events = [delivery.event.to_event() for delivery in deliveries]
     try:
         if subscriber.atomic:
-            with transaction.atomic():
+            with atomic_with(commit):
                 if _mark_done(ids, owner) != len(ids):
                     raise LeaseLost(ids)
                 registry.call(subscriber.id, events)
@@ -175,7 +113,7 @@ def _run_together(subscriber: registry.Subscriber, deliveries: list[Delivery], o
     except Exception as exc:  # a failing subscriber fails nobody else
         if subscriber.atomic and len(deliveries) > 1:
             logger.info("%s deliveries to %s failed together (%s); one by one now", len(ids), subscriber.id, exc)
-            return [_run_together(subscriber, [delivery], owner)[0] for delivery in deliveries]
+            return [_run_together(subscriber, [delivery], owner, commit)[0] for delivery in deliveries]
         if isinstance(exc, LeaseLost) and len(deliveries) == 1:
             logger.warning("delivery %s to %s: lease lost to another worker, skipped", ids[0], subscriber.id)
             return ["skipped"]
@@ -243,6 +181,7 @@ def drain(
     only_ids: list[int] | None = None,
     now: datetime | None = None,
     owner: str | None = None,
+    commit: str | None = None,
 ) -> int:
     """Claim and run due deliveries until none is left or ``max_rounds`` claims were run (what
     the worker does, in this process). Deliveries still backing off or paused stay. Returns how
@@ -250,8 +189,8 @@ def drain(
     owner = owner or worker_id()
     done = 0
     for _ in range(max_rounds):
-        claimed = claim(owner=owner, subscriber=subscriber, only_ids=only_ids, now=now)
+        claimed = claim(owner=owner, subscriber=subscriber, only_ids=only_ids, now=now, commit=commit)
         if not claimed:
             break
-        done += run(claimed, owner=owner).count("done")
+        done += run(claimed, owner=owner, commit=commit).count("done")
     return done

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from market.bus import delivering, registry
+from market.bus import claiming, delivering, registry
 from market.events import Event
 from market.models import Delivery, EventRecord
 
@@ -88,11 +88,17 @@ def _store(connection, events: list[Event]) -> list[int]:
 
 
 def _dispatch_inline(delivery_ids: list[int]) -> None:
-    """After commit: run the new deliveries here and now, by the worker's own path. Whatever
-    fails, is paused or must wait behind an earlier delivery is left to the worker; the publisher
-    never sees an error."""
+    """After commit: run the new deliveries here and now, by the worker's own path and with its
+    ``synchronous_commit`` (see ``claiming.atomic_with``). Whatever fails, is paused or must wait
+    behind an earlier delivery is left to the worker; the publisher never sees an error."""
+    commit = settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT
     try:
-        delivering.drain(only_ids=delivery_ids, max_rounds=1, owner=f"inline:{delivering.worker_id()}")
+        delivering.drain(
+            only_ids=delivery_ids,
+            max_rounds=1,
+            owner=f"inline:{claiming.worker_id()}",
+            commit=None if commit == "on" else commit,
+        )
     except Exception:  # the command has committed; delivery is the worker's job from here
         logger.exception("inline dispatch failed; the worker will retry")
 

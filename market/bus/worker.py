@@ -22,7 +22,7 @@ from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
 from market import heartbeat
-from market.bus import delivering, operations
+from market.bus import claiming, delivering, operations
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Worker:
     ) -> None:
         self.batch = batch or settings.EVENTS_WORKER_BATCH
         self.poll = settings.EVENTS_WORKER_POLL if poll is None else poll
-        self.owner = owner or delivering.worker_id()
+        self.owner = owner or claiming.worker_id()
         self.threads = max(1, threads or settings.EVENTS_WORKER_THREADS)
         self.stopping = False
         # Retention (operations.purge) on a schedule, by whichever thread finds it due first.
@@ -66,10 +66,10 @@ class Worker:
     def run_once(self, owner: str | None = None) -> int:
         """Claim one batch and run it. Returns how many deliveries were claimed."""
         owner = owner or self.owner
-        claimed = delivering.claim(owner=owner, limit=self.batch)
+        claimed = claiming.claim(owner=owner, limit=self.batch)
         delivering.run(claimed, owner=owner, stopping=lambda: self.stopping)
         if self.stopping:
-            delivering.release(owner)
+            claiming.release(owner)
         return len(claimed)
 
     def went_round(self, owner: str, now: float | None = None) -> None:
@@ -171,7 +171,7 @@ class Worker:
                             sleep(self.poll / 4)
             finally:
                 try:
-                    delivering.release(owner)
+                    claiming.release(owner)
                 except Exception:
                     logger.warning("worker %s could not release its leases; they expire by themselves", owner)
 

@@ -203,7 +203,9 @@ def synchronous_commit() -> str:
 
 
 @pytest.mark.parametrize("configured", ["off", "on"])
-def test_synchronous_commit_is_the_workers_setting_on_worker_connections_only(settings, configured):
+def test_synchronous_commit_is_the_workers_setting_for_deliveries_only(settings, configured):
+    """Worker connections get the setting; inline deliveries in a web process get it for their own
+    transactions (SET LOCAL); the request's transaction and connection keep synchronous commits."""
     settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT = configured
     seen: list[tuple[str, str]] = []
     support.ON_HANDLE.append(lambda event: seen.append((event.key, synchronous_commit())))
@@ -211,6 +213,7 @@ def test_synchronous_commit_is_the_workers_setting_on_worker_connections_only(se
         bus.pause("test.other")
         settings.EVENTS_DISPATCH = "inline"
         with transaction.atomic():  # a web request: the inline dispatch runs in its process
+            seen.append(("the request itself", synchronous_commit()))
             bus.publish(Pinged(key="request"))
         settings.EVENTS_DISPATCH = "worker"
         with transaction.atomic():
@@ -220,7 +223,12 @@ def test_synchronous_commit_is_the_workers_setting_on_worker_connections_only(se
     finally:
         support.ON_HANDLE.clear()
 
-    assert sorted(seen) == [("request", "on"), ("worker-1", configured), ("worker-2", configured)]
+    assert sorted(seen) == [
+        ("request", configured),
+        ("the request itself", "on"),
+        ("worker-1", configured),
+        ("worker-2", configured),
+    ]
     assert synchronous_commit() == "on"  # the request's connection never changed
 
 
