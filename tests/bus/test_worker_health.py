@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 
 from market import bus, heartbeat, metrics
@@ -122,3 +123,17 @@ def test_the_worker_serves_its_metrics_with_the_webs_access_rule(worker_metrics,
     settings.METRICS_TOKEN = "s3cret"
     assert get(worker_metrics + "/metrics")[0] == 403
     assert get(worker_metrics + "/metrics", token="s3cret")[0] == 200
+
+
+def test_the_worker_command_serves_metrics_when_given_a_port(settings, monkeypatch):
+    from market.management.commands import events_worker
+
+    served, ran = [], []
+    settings.EVENTS_WORKER_METRICS_PORT = PORT
+    monkeypatch.setattr(events_worker.metrics, "serve_worker_metrics", served.append)
+    monkeypatch.setattr(events_worker.Worker, "run_forever", lambda self: ran.append(True))
+    call_command("events_worker")
+    assert served == [PORT] and ran == [True]
+    settings.EVENTS_WORKER_METRICS_PORT = 0
+    call_command("events_worker")
+    assert served == [PORT]  # no port, no server
