@@ -103,10 +103,12 @@ def purge(
     names = set(registry.durable_subscribers()) | set(Subscription.objects.values_list("id", flat=True))
     deleted = 0
     for name in sorted(names):
-        while not stopping():
+        while True:  # at least one DELETE per call, so that a purge cut short still moves on
             old = Delivery.objects.filter(subscriber=name, status=Delivery.Status.DONE, completed_at__lt=cutoff)
             n, _ = Delivery.objects.filter(pk__in=old.order_by("completed_at").values("pk")[:batch]).delete()
             deleted += n
             if n < batch:
                 break
+            if stopping():
+                return deleted
     return deleted

@@ -85,15 +85,28 @@ class Worker:
         except OSError as exc:  # a probe will say so; delivering goes on
             logger.warning("worker %s cannot write its heartbeat %s: %s", self.owner, self.heartbeat_file, exc)
 
+    # Longest a worker thread purges before going round its loop again: deliveries wait meanwhile,
+    # and the heartbeat must not go stale behind a purge of a large backlog of done rows.
+    PURGE_SLICE_SECONDS = 5.0
+
     def purge_if_due(self) -> int:
-        """Purge done deliveries past their retention if the interval has passed; returns how many."""
+        """Purge done deliveries past their retention if the interval has passed, for at most
+        PURGE_SLICE_SECONDS (what is left is due again at the next round); returns how many."""
         if self.purge_interval <= 0 or time.monotonic() < self._next_purge:
             return 0
         if not self._purge_lock.acquire(blocking=False):
             return 0  # another thread of ours is at it
         try:
-            self._next_purge = time.monotonic() + self.purge_interval
-            purged = operations.purge(stopping=lambda: self.stopping)
+            started = time.monotonic()
+            sliced = False
+
+            def enough() -> bool:
+                nonlocal sliced
+                sliced = sliced or time.monotonic() - started > self.PURGE_SLICE_SECONDS
+                return self.stopping or sliced
+
+            purged = operations.purge(stopping=enough)
+            self._next_purge = time.monotonic() + (0 if sliced else self.purge_interval)
         finally:
             self._purge_lock.release()
         if purged:

@@ -3,6 +3,7 @@ schedule or by ``manage.py events purge``; pending and dead deliveries and the e
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -116,3 +117,19 @@ def test_a_retention_of_zero_purges_every_done_delivery():
     publish(2)
     bus.drain()
     assert bus.purge(older_than=timedelta(0), now=timezone.now() + timedelta(seconds=1)) == 4
+
+
+def test_the_worker_purges_in_slices_and_comes_back_for_the_rest(settings, monkeypatch):
+    settings.EVENTS_RETENTION_HOURS = 1
+    settings.EVENTS_PURGE_BATCH = 1
+    publish(3)
+    bus.drain()
+    age_done(2)
+    worker = Worker(poll=0)
+    worker._next_purge = 0
+    monkeypatch.setattr(Worker, "PURGE_SLICE_SECONDS", -1.0)  # every slice ends after one DELETE
+    assert worker.purge_if_due() == 1
+    assert worker._next_purge <= time.monotonic()  # the rest is due at once, not an interval later
+    monkeypatch.setattr(Worker, "PURGE_SLICE_SECONDS", 60.0)
+    assert worker.purge_if_due() == 5
+    assert worker._next_purge > time.monotonic() + 1  # all purged: the next one is an interval away
