@@ -103,6 +103,20 @@ def _pairs(runs) -> list[tuple]:
     return pairs
 
 
+def _sustained(run) -> float | None:
+    value = getattr(run, "sustained_rps", None)
+    return value if not callable(value) else value()
+
+
+def _sustained_share(floor, reserve) -> float | None:
+    sustained = _sustained(reserve)
+    return None if sustained is None or not floor.rps else sustained / floor.rps
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
 def targets(bench) -> list[tuple[str, str, bool | None]]:
     """The issue's targets at 32 clients. When the (floor_reserve, reserve) pair was measured
     several times, the ratio and the p99 are the medians over the pairs (each pair listed), and
@@ -114,6 +128,19 @@ def targets(bench) -> list[tuple[str, str, bool | None]]:
     out: list[tuple[str, str, bool | None]] = []
     pairs = _pairs(runs)
     if pairs:
+        # The headline: what the whole system sustains, the deliveries' drain counted, against the
+        # floor measured beside it. The request-only share follows it, for comparison.
+        sustained = [_sustained_share(floor, reserve) for floor, reserve in pairs]
+        known = [x for x in sustained if x is not None]
+        share = statistics.median(known) if len(known) == len(sustained) else None
+        out.append(
+            (
+                "reserve SUSTAINED ≥ 60% of floor_reserve at 32 clients: 2xx ÷ (load s + drain s)",
+                ("did not drain" if share is None else f"{share:.0%}")
+                + (f" (median of {len(sustained)}: {', '.join(_pct(x) for x in sustained)})" if len(pairs) > 1 else ""),
+                share is not None and share >= 0.6,
+            )
+        )
         shares = [reserve.rps / floor.rps for floor, reserve in pairs]
         p99s = [reserve.latency_ms["p99"] for _, reserve in pairs]
         reserves = [reserve for _, reserve in pairs]
@@ -124,9 +151,9 @@ def targets(bench) -> list[tuple[str, str, bool | None]]:
         share = statistics.median(shares)
         out.append(
             (
-                "reserve ≥ 60% of floor_reserve rps at 32 clients",
+                "(request-only, for comparison) reserve rps ÷ floor_reserve rps at 32 clients",
                 f"{share:.0%}" + each([f"{x:.0%}" for x in shares]),
-                share >= 0.6,
+                None,
             )
         )
         p99 = statistics.median(p99s)
@@ -142,6 +169,18 @@ def targets(bench) -> list[tuple[str, str, bool | None]]:
         out.append(("event lag p99 < 1 s at the reserve load", f"{worst} ms", worst is not None and worst < 1000))
         grew = any(r.backlog.get("grew") for r in reserves)
         out.append(("backlog does not grow at the reserve load", "grew" if grew else "steady", not grew))
+    inline_reserve = next((r for r in runs if r.scenario == "reserve" and r.dispatch == "inline"), None)
+    inline_floor = inline_reserve and _find(runs, "floor_reserve", inline_reserve.connections, "inline")
+    if inline_reserve and inline_floor and inline_floor.rps:
+        share = _sustained_share(inline_floor, inline_reserve)
+        out.append(
+            (
+                f"(for comparison) inline dispatch (`make run`): reserve sustained ÷ floor_reserve, "
+                f"{inline_reserve.connections} clients",
+                f"{_pct(share)} sustained, {inline_reserve.rps / inline_floor.rps:.0%} request-only",
+                None,
+            )
+        )
     listing = _find(runs, "product_list", TARGET_LEVEL)
     if listing:
         p99 = listing.latency_ms["p99"]
@@ -224,7 +263,7 @@ def markdown(bench, info: dict) -> str:
         "|---|---|---|",
     ]
     for name, value, met in targets(bench):
-        lines.append(f"| {name} | {value} | {'yes' if met else 'NO'} |")
+        lines.append(f"| {name} | {value} | {'—' if met is None else 'yes' if met else 'NO'} |")
     lines += [
         "",
         "## Results",
@@ -234,9 +273,11 @@ def markdown(bench, info: dict) -> str:
         "`s` = seconds of load (pay and cancel runs are shortened when their pool of unpaid reservations is "
         "small, so that every request acts on a fresh one).",
         "",
-        "| scenario | clients | dispatch | s | rps | ratio to floor | p50 | p95 | p99 | max | 2xx | 409 "
-        "| other non-2xx | socket errors | load before→after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "`sustained` = 2xx ÷ (seconds of load + seconds until the backlog they caused was empty).",
+        "",
+        "| scenario | clients | dispatch | s | rps | ratio to floor | sustained rps | p50 | p95 | p99 | max | 2xx "
+        "| 409 | other non-2xx | socket errors | load before→after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         lat = r.latency_ms
@@ -248,7 +289,7 @@ def markdown(bench, info: dict) -> str:
         )
         lines.append(
             f"| {_label(r)}{wrapped} | {r.connections} | {r.dispatch} | {r.duration:g} | {r.rps:.0f} "
-            f"| {_ratio(runs, r, FLOOR_OF)} "
+            f"| {_ratio(runs, r, FLOOR_OF)} | {'—' if _sustained(r) is None else f'{_sustained(r):.0f}'} "
             f"| {lat['p50']} | {lat['p95']} | {lat['p99']} | {lat['max']} | {r.ok} | {r.conflicts} | {_codes(r)} "
             f"| {r.socket_error_count} | {r.loadavg_before:.1f}→{r.loadavg_after:.1f} |"
         )

@@ -214,6 +214,19 @@ class Run:
         return sum(n for code, n in self.codes.items() if code.startswith("2"))
 
     @property
+    def sustained_rps(self) -> float | None:
+        """Successful requests ÷ (load time + time until the backlog they caused was empty): the
+        rate the whole system sustains, deliveries included. A scenario that publishes nothing
+        (the floor) sustains its request rate; None when the backlog did not drain."""
+        if not self.rps or not self.requests:
+            return None
+        seconds = self.requests / self.rps
+        if self.scenario not in WRITE_SCENARIOS:
+            return self.ok / seconds
+        drained = self.backlog.get("drain_after_load_s")
+        return None if drained is None else self.ok / (seconds + drained)
+
+    @property
     def conflicts(self) -> int:
         return self.codes.get("409", 0)
 

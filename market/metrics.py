@@ -5,7 +5,10 @@ Families (all prefixed ``market_``):
 - ``http_requests_total{method,route,status}`` and ``http_request_duration_seconds{method,route}``:
   ``route`` is the URL pattern (``api/reservations/<int:pk>/cancel/``), never the raw path;
 - ``event_deliveries_total{subscriber,outcome}``: outcome done / retry / dead, counted where the
-  delivery ran (inline in a web process; the worker's own runs show up in the backlog families);
+  delivery ran (inline in a web process; in the worker, served by the worker's own endpoint,
+  ``EVENTS_WORKER_METRICS_PORT``), and beside it, also per process:
+  ``event_claim_seconds`` and ``event_claim_size`` (each claim), ``event_batch_size{subscriber}``
+  (deliveries run together) and ``event_lag_seconds{subscriber}`` (creation to completion);
 - ``event_backlog{subscriber}``, ``event_failing{subscriber}``, ``event_dead_deliveries{subscriber}``,
   ``event_subscriber_paused{subscriber}``: read from the delivery table at scrape time, so they are
   the same whichever process answers;
@@ -27,10 +30,13 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import threading
 import time
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -85,6 +91,32 @@ breaker_transitions = Counter(
     "market_circuit_breaker_transitions",
     "Breaker state changes, by the state entered.",
     ["breaker", "state"],
+    registry=registry,
+)
+event_claim_seconds = Histogram(
+    "market_event_claim_seconds",
+    "Time one claim of due deliveries took (SELECT ... SKIP LOCKED and the lease UPDATE).",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+    registry=registry,
+)
+event_claim_size = Histogram(
+    "market_event_claim_size",
+    "Deliveries per claim (0: nothing was due).",
+    buckets=(0, 1, 5, 10, 25, 50, 100, 200, 500),
+    registry=registry,
+)
+event_batch_size = Histogram(
+    "market_event_batch_size",
+    "Deliveries of one subscriber run together (one transaction, or one call outside any).",
+    ["subscriber"],
+    buckets=(1, 2, 5, 10, 25, 50, 100, 200),
+    registry=registry,
+)
+event_lag = Histogram(
+    "market_event_lag_seconds",
+    "From a delivery's creation (its event's commit) to its completion, per subscriber.",
+    ["subscriber"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
     registry=registry,
 )
 notifications = Counter(
@@ -171,7 +203,21 @@ def _on_breaker_rejected(breaker: str, **_) -> None:
     breaker_rejected.labels(breaker=breaker).inc()
 
 
+def _on_claimed(size: int, seconds: float, **_) -> None:
+    event_claim_seconds.observe(seconds)
+    event_claim_size.observe(size)
+
+
+def _on_ran(subscriber: str, size: int, lags: list[float], **_) -> None:
+    event_batch_size.labels(subscriber=subscriber).observe(size)
+    lag = event_lag.labels(subscriber=subscriber)
+    for seconds in lags:
+        lag.observe(seconds)
+
+
 observability.on("delivery_finished", _on_delivery)
+observability.on("deliveries_claimed", _on_claimed)
+observability.on("deliveries_ran", _on_ran)
 observability.on("notification_finished", _on_notification)
 observability.on("breaker_state", _on_breaker_state)
 observability.on("breaker_rejected", _on_breaker_rejected)
@@ -205,12 +251,15 @@ _LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
 
 def operator_allowed(request) -> bool:
+    return _allowed(request.headers.get("Authorization", ""), request.META.get("REMOTE_ADDR", ""))
+
+
+def _allowed(authorization: str, remote_addr: str) -> bool:
     token = getattr(settings, "METRICS_TOKEN", "")
     if token:
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
+        scheme, _, given = authorization.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-    return settings.DEBUG or request.META.get("REMOTE_ADDR", "") in _LOOPBACK
+    return settings.DEBUG or remote_addr in _LOOPBACK
 
 
 def operator_denied() -> JsonResponse:
@@ -225,3 +274,39 @@ def metrics_view(request):
     if not operator_allowed(request):
         return operator_denied()
     return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+# --- the event worker's own endpoint ---------------------------------------------------------
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:  # scrapes every few seconds would drown the worker's log
+        pass
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def _worker_metrics_app(environ, start_response):
+    if environ.get("PATH_INFO") != "/metrics":
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"only /metrics here\n"]
+    if not _allowed(environ.get("HTTP_AUTHORIZATION", ""), environ.get("REMOTE_ADDR", "")):
+        start_response("403 Forbidden", [("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")])
+        return [b"send Authorization: Bearer <METRICS_TOKEN>\n"]
+    try:
+        body = generate_latest(scrape_registry())
+    finally:
+        connection.close()  # the backlog's query ran on this request thread's own connection
+    start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+    return [body]
+
+
+def serve_worker_metrics(port: int, addr: str = "") -> WSGIServer:
+    """Serve ``GET /metrics`` on ``port`` from a daemon thread (the event worker has no web server):
+    its deliveries, failures, claims, batch sizes and lag, with the web's access rule. With
+    ``PROMETHEUS_MULTIPROC_DIR`` set it reports every process writing there, as the web does."""
+    server = make_server(addr, port, _worker_metrics_app, server_class=_Server, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server

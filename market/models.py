@@ -83,9 +83,12 @@ class Delivery(models.Model):
             # Pending deliveries by due time (when many back off, the planner may prefer this one).
             models.Index(fields=["available_at", "id"], name="delivery_due_idx", condition=Q(status="pending")),
             # The ordering guard: "is an earlier delivery for this aggregate still unfinished?" Over
-            # every row, not only the pending ones, on purpose: see bus._claimable.
+            # every row, not only the pending ones, on purpose: see market.bus.claiming._claimable.
             models.Index(fields=["subscriber", "aggregate_key", "id"], name="delivery_agg_idx"),
-            models.Index(fields=["subscriber", "status"], name="delivery_backlog_idx"),
+            # The backlog per subscriber and status, and retention: a purge walks one subscriber's
+            # done deliveries by completion time, within this index (no table scan, no extra index
+            # to maintain when a delivery is marked done).
+            models.Index(fields=["subscriber", "status", "completed_at"], name="delivery_retention_idx"),
         ]
 
     def __str__(self) -> str:

@@ -136,7 +136,8 @@ class AccessLogMiddleware:
 # Modules report what happened with ``emit("delivery_finished", subscriber=..., outcome=...)``;
 # market.metrics listens with ``on(...)``. Nobody needs to import prometheus to be measured.
 # Names in use: delivery_finished(subscriber, outcome), notification_finished(channel, status),
-# breaker_state(breaker, state), breaker_rejected(breaker).
+# breaker_state(breaker, state), breaker_rejected(breaker), deliveries_claimed(size, seconds),
+# deliveries_ran(subscriber, size, lags: seconds from each delivery's creation to its completion).
 
 _listeners: dict[str, list[Callable[..., None]]] = defaultdict(list)
 
@@ -145,7 +146,7 @@ def on(name: str, listener: Callable[..., None]) -> None:
     _listeners[name].append(listener)
 
 
-def emit(name: str, **labels: str) -> None:
+def emit(name: str, **labels) -> None:
     for listener in _listeners.get(name, ()):
         try:
             listener(**labels)

@@ -263,8 +263,18 @@ EVENTS_WORKER_BATCH = env_int("EVENTS_WORKER_BATCH", 200)
 EVENTS_WORKER_POLL = env_float("EVENTS_WORKER_POLL", 0.2)
 # Delivery threads per events_worker process, each with its own connection (pays off on PostgreSQL).
 EVENTS_WORKER_THREADS = env_int("EVENTS_WORKER_THREADS", 1)
-# PostgreSQL: synchronous_commit of the worker's connections only (why that is safe: market/worker.py).
+# PostgreSQL: synchronous_commit of the worker's connections only (why that is safe: market/bus/worker.py).
 EVENTS_WORKER_SYNCHRONOUS_COMMIT = os.environ.get("EVENTS_WORKER_SYNCHRONOUS_COMMIT", "off")
+# Retention: done deliveries older than this are purged (dead and pending ones are kept; the event
+# log itself is never purged). The worker purges every EVENTS_PURGE_INTERVAL seconds (0: never;
+# `manage.py events purge` then does it), EVENTS_PURGE_BATCH rows per DELETE.
+EVENTS_RETENTION_HOURS = env_float("EVENTS_RETENTION_HOURS", 168.0)
+EVENTS_PURGE_INTERVAL = env_float("EVENTS_PURGE_INTERVAL", 300.0)
+EVENTS_PURGE_BATCH = env_int("EVENTS_PURGE_BATCH", 2000)
+# Worker health: a heartbeat file for an exec probe (`python -m market.heartbeat <file>`; "" = none)
+# and a port serving the worker's own /metrics (0 = none; same METRICS_TOKEN rule as the web's).
+EVENTS_WORKER_HEARTBEAT_FILE = os.environ.get("EVENTS_WORKER_HEARTBEAT_FILE", "")
+EVENTS_WORKER_METRICS_PORT = env_int("EVENTS_WORKER_METRICS_PORT", 0)
 
 # --- Reservation path: short waits on PostgreSQL, so overload turns into a quick 503 ------------
 RESERVATION_LOCK_TIMEOUT_MS = env_int("RESERVATION_LOCK_TIMEOUT_MS", 1000)

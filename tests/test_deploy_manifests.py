@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import runpy
+import time
 from pathlib import Path
 
 import pytest
@@ -256,6 +257,45 @@ def test_worker_runs_events_worker(k8s_docs):
     assert _matches(worker["spec"]["selector"]["matchLabels"], _pod_labels(worker))
 
 
+def test_worker_liveness_probe_checks_the_heartbeat_file_the_worker_writes(k8s_docs, tmp_path):
+    """The exec probe reads the file the worker is told (by env) to touch, and the command works:
+    run here as the kubelet would, it passes on a fresh heartbeat and fails on a stale or missing one."""
+    import subprocess
+    import sys
+
+    from market import heartbeat
+
+    worker = _one(k8s_docs, "worker-deployment.yaml", "Deployment")
+    (container,) = worker["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    command = container["livenessProbe"]["exec"]["command"]
+    assert command[:3] == ["python", "-m", "market.heartbeat"]
+    assert command[3] == env["EVENTS_WORKER_HEARTBEAT_FILE"]
+    assert command[3].startswith("/tmp/")  # the only writable place (readOnlyRootFilesystem)
+    max_age = float(command[command.index("--max-age") + 1])
+    assert max_age >= 60  # far above the loop's period, so only a stuck worker fails it
+    assert container["startupProbe"]["exec"]["command"] == command
+
+    beat = tmp_path / "heartbeat"
+    probe = [sys.executable, *command[1:3], str(beat), *command[4:]]
+    root = Path(__file__).resolve().parents[1]
+    assert subprocess.run(probe, cwd=root, capture_output=True).returncode == 1  # no heartbeat yet
+    heartbeat.beat(str(beat))
+    assert subprocess.run(probe, cwd=root, capture_output=True).returncode == 0
+    heartbeat.beat(str(beat), at=time.time() - max_age - 1)
+    assert subprocess.run(probe, cwd=root, capture_output=True).returncode == 1
+
+
+def test_worker_exposes_its_metrics_port(k8s_docs):
+    worker = _one(k8s_docs, "worker-deployment.yaml", "Deployment")
+    (container,) = worker["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports["metrics"] == int(env["EVENTS_WORKER_METRICS_PORT"])
+    annotations = worker["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == env["EVENTS_WORKER_METRICS_PORT"]
+
+
 def test_migrate_job_runs_migrate(k8s_docs):
     job = _one(k8s_docs, "migrate-job.yaml", "Job")
     spec = job["spec"]
@@ -308,12 +348,16 @@ def _compose_command(service: dict) -> str:
 def test_compose_services_and_healthchecks(compose):
     services = compose["services"]
     assert {"db", "redis", "migrate", "web", "worker"} <= set(services)
-    for name in ("db", "redis", "web"):
+    for name in ("db", "redis", "web", "worker"):
         healthcheck = services[name].get("healthcheck", {})
         assert healthcheck.get("test") and not healthcheck.get("disable"), f"{name} needs a healthcheck"
     web_test = services["web"]["healthcheck"]["test"]
     assert "/readyz" in (" ".join(web_test) if isinstance(web_test, list) else web_test)
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
+    worker_test = services["worker"]["healthcheck"]["test"]
+    assert "market.heartbeat" in worker_test and services["worker"]["environment"]["EVENTS_WORKER_HEARTBEAT_FILE"] in (
+        worker_test
+    )
 
 
 def test_compose_startup_order_and_commands(compose):

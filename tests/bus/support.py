@@ -167,3 +167,35 @@ def texts(events: list[Texted]) -> None:
         _write("test.texts", event, event.key, 0)
         if event.key in ALWAYS_FAIL:
             raise RuntimeError(f"{event.key} always fails")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Opened(Event):
+    """With ``Closed``: two event types for one subscriber that takes lists."""
+
+    type: ClassVar[str] = "test.Opened"
+    aggregate_type: ClassVar[str] = "door"
+    key: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.key
+
+
+@dataclass(frozen=True, kw_only=True)
+class Closed(Event):
+    type: ClassVar[str] = "test.Closed"
+    aggregate_type: ClassVar[str] = "door"
+    key: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.key
+
+
+DOOR_BATCHES: list[list[str]] = []  # the (type, key) of each list test.doors was given
+
+
+@durable(Opened, Closed, id="test.doors", batch=True)
+def doors(events: list[Event]) -> None:
+    DOOR_BATCHES.append([f"{e.type}:{e.key}" for e in events])

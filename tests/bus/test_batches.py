@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from market import bus
+from market.bus.worker import Worker
 from market.models import Delivery
-from market.worker import Worker
 from tests.bus import support
 from tests.bus.support import Pinged, probe_rows
 
@@ -47,19 +47,19 @@ def statuses(subscriber: str) -> list[tuple[str, int]]:
 
 def test_a_batch_applies_every_delivery_once_and_marks_each_done():
     publish_many(5)
-    claimed = bus.claim_deliveries(owner="A", subscriber="test.record")
-    assert bus.run_deliveries(claimed, owner="A") == ["done"] * 5
+    claimed = bus.claim(owner="A", subscriber="test.record")
+    assert bus.run(claimed, owner="A") == ["done"] * 5
     assert statuses("test.record") == [("done", 1)] * 5
     assert sorted(key for _, key, *_ in probe_rows("test.record")) == [f"k{i}" for i in range(5)]
 
 
 def test_a_batch_costs_a_fixed_number_of_statements_besides_the_handlers(django_assert_max_num_queries):
     publish_many(20)
-    claimed = bus.claim_deliveries(owner="A", subscriber="test.record")
+    claimed = bus.claim(owner="A", subscriber="test.record")
     # SAVEPOINT (the test's transaction stands in for BEGIN), one UPDATE marking all 20 done,
     # 20 handler INSERTs, RELEASE. One by one it was 4 statements per delivery.
     with django_assert_max_num_queries(3 + 20) as captured:
-        bus.run_deliveries(claimed, owner="A")
+        bus.run(claimed, owner="A")
     updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
     assert len(updates) == 1
 
@@ -67,8 +67,8 @@ def test_a_batch_costs_a_fixed_number_of_statements_besides_the_handlers(django_
 def test_a_failing_delivery_is_retried_alone_and_the_rest_of_its_batch_commits():
     publish_many(4)
     support.ALWAYS_FAIL.add("k2")
-    claimed = bus.claim_deliveries(owner="A", subscriber="test.record")
-    outcomes = bus.run_deliveries(claimed, owner="A")
+    claimed = bus.claim(owner="A", subscriber="test.record")
+    outcomes = bus.run(claimed, owner="A")
     assert outcomes == ["done", "done", "retry", "done"]
     assert statuses("test.record") == [("done", 1), ("done", 1), ("pending", 1), ("done", 1)]
     # Effects once: the batch's rolled-back first pass left nothing behind.
@@ -83,13 +83,13 @@ def test_a_failing_delivery_is_retried_alone_and_the_rest_of_its_batch_commits()
 
 def test_a_lease_lost_inside_a_batch_skips_only_that_delivery(settings):
     publish_many(3)
-    claimed = bus.claim_deliveries(owner="A", subscriber="test.record")
+    claimed = bus.claim(owner="A", subscriber="test.record")
     # The second delivery's lease expired and worker B took it over (and holds it).
     later = timezone.now() + timedelta(seconds=settings.EVENTS_LEASE_SECONDS + 1)
-    (taken,) = bus.claim_deliveries(owner="B", only_ids=[claimed[1].pk], now=later)
-    assert bus.run_deliveries(claimed, owner="A") == ["done", "skipped", "done"]
+    (taken,) = bus.claim(owner="B", only_ids=[claimed[1].pk], now=later)
+    assert bus.run(claimed, owner="A") == ["done", "skipped", "done"]
     assert Delivery.objects.get(pk=taken.pk).lease_owner == "B"
-    assert bus.run_delivery(taken, owner="B") == "done"
+    assert bus.run([taken], owner="B") == ["done"]
     assert sorted(key for _, key, *_ in probe_rows("test.record")) == ["k0", "k1", "k2"]
 
 
@@ -98,9 +98,9 @@ def test_subscribers_are_batched_apart_and_outside_world_ones_run_one_by_one(dja
     for i in range(3):
         with transaction.atomic():
             bus.publish(support.Called(key=f"c{i}"))  # test.outside: atomic=False
-    claimed = bus.claim_deliveries(owner="A")
+    claimed = bus.claim(owner="A")
     assert len(claimed) == 9
-    assert bus.run_deliveries(claimed, owner="A") == ["done"] * 9
+    assert bus.run(claimed, owner="A") == ["done"] * 9
     assert Delivery.objects.filter(status="done").count() == 9
     assert len(probe_rows("test.outside")) == 3
 
@@ -108,11 +108,11 @@ def test_subscribers_are_batched_apart_and_outside_world_ones_run_one_by_one(dja
 def test_one_failing_delivery_does_not_hold_back_another_subscriber():
     publish_many(2)
     support.ALWAYS_FAIL.add("k0")
-    claimed = bus.claim_deliveries(owner="A")
+    claimed = bus.claim(owner="A")
     outcomes = dict(
         zip(
             [(d.subscriber, d.event.payload["key"]) for d in claimed],
-            bus.run_deliveries(claimed, owner="A"),
+            bus.run(claimed, owner="A"),
             strict=True,
         )
     )
@@ -136,7 +136,7 @@ def test_after_a_thin_claim_the_worker_waits_a_little_for_more(monkeypatch):
     claims = iter([200, 6, 0])
     slept: list[float] = []
     monkeypatch.setattr(worker, "run_once", lambda owner: next(claims))
-    monkeypatch.setattr("market.worker.close_old_connections", lambda: None)
+    monkeypatch.setattr("market.bus.worker.close_old_connections", lambda: None)
 
     def sleep(seconds: float) -> None:
         slept.append(seconds)
@@ -156,8 +156,8 @@ def publish_texts(n: int) -> None:
 
 def test_an_outside_world_subscriber_gets_small_batches_outside_any_transaction():
     publish_texts(bus.OUTSIDE_BATCH + 3)
-    claimed = bus.claim_deliveries(owner="A", subscriber="test.texts")
-    assert bus.run_deliveries(claimed, owner="A") == ["done"] * (bus.OUTSIDE_BATCH + 3)
+    claimed = bus.claim(owner="A", subscriber="test.texts")
+    assert bus.run(claimed, owner="A") == ["done"] * (bus.OUTSIDE_BATCH + 3)
     assert [len(keys) for keys in support.TEXT_BATCHES] == [bus.OUTSIDE_BATCH, 3]
     assert statuses("test.texts") == [("done", 1)] * (bus.OUTSIDE_BATCH + 3)
 
@@ -165,8 +165,8 @@ def test_an_outside_world_subscriber_gets_small_batches_outside_any_transaction(
 def test_a_failing_outside_world_batch_is_not_repeated_at_once_but_retried_later():
     publish_texts(3)
     support.ALWAYS_FAIL.add("t1")
-    claimed = bus.claim_deliveries(owner="A", subscriber="test.texts")
-    assert bus.run_deliveries(claimed, owner="A") == ["retry"] * 3
+    claimed = bus.claim(owner="A", subscriber="test.texts")
+    assert bus.run(claimed, owner="A") == ["retry"] * 3
     # The calls made before the failure happened (they cannot be taken back); none was repeated.
     assert [key for _, key, *_ in probe_rows("test.texts")] == ["t0", "t1"]
     assert statuses("test.texts") == [("pending", 1)] * 3

@@ -11,10 +11,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from market import bus
+from market.bus.worker import Worker
 from market.errors import Conflict
 from market.models import Delivery, EventRecord
 from market.testing import Scenario
-from market.worker import Worker
 from tests.bus import support
 from tests.bus.support import Pinged, probe_rows
 
@@ -40,8 +40,13 @@ def publish(event):
 
 def run_round(*, subscriber: str = "test.record", now=None) -> None:
     """One pass of the worker at time ``now``: claim what is due then, run it once."""
-    for delivery_id in bus.claim(owner="test-worker", subscriber=subscriber, now=now):
-        bus.run_delivery(delivery_id, owner="test-worker")
+    for delivery in bus.claim(owner="test-worker", subscriber=subscriber, now=now):
+        bus.run([delivery], owner="test-worker")  # one by one: each handler call is one attempt
+
+
+def run_one(delivery: Delivery, *, owner: str) -> str:
+    (outcome,) = bus.run([delivery], owner=owner)
+    return outcome
 
 
 def deliveries(subscriber: str) -> list[Delivery]:
@@ -253,19 +258,21 @@ def test_unknown_subscribers_cannot_be_paused():
 def test_an_expired_lease_is_claimed_again_and_the_old_holder_is_skipped(settings):
     publish(Pinged(key="a"))
     (delivery,) = deliveries("test.record")
-    assert bus.claim(owner="A", subscriber="test.record") == [delivery.pk]
+    (held_by_a,) = bus.claim(owner="A", subscriber="test.record")
+    assert held_by_a.pk == delivery.pk
     assert bus.claim(owner="B", subscriber="test.record") == []  # still leased to A
     later = timezone.now() + timedelta(seconds=settings.EVENTS_LEASE_SECONDS + 1)
-    assert bus.claim(owner="B", subscriber="test.record", now=later) == [delivery.pk]
-    assert bus.run_delivery(delivery.pk, owner="A") == "skipped"
-    assert bus.run_delivery(delivery.pk, owner="B") == "done"
+    (held_by_b,) = bus.claim(owner="B", subscriber="test.record", now=later)
+    assert held_by_b.pk == delivery.pk
+    assert run_one(held_by_a, owner="A") == "skipped"
+    assert run_one(held_by_b, owner="B") == "done"
     assert len(probe_rows("test.record")) == 1
 
 
 def take_over(delivery_id: int, settings, owner: str = "B") -> list[Delivery]:
     """Another worker claims ``delivery_id`` once the current lease has expired."""
     later = timezone.now() + timedelta(seconds=settings.EVENTS_LEASE_SECONDS + 1)
-    claimed = bus.claim_deliveries(owner=owner, only_ids=[delivery_id], now=later)
+    claimed = bus.claim(owner=owner, only_ids=[delivery_id], now=later)
     assert [d.pk for d in claimed] == [delivery_id]
     return claimed
 
@@ -273,7 +280,7 @@ def take_over(delivery_id: int, settings, owner: str = "B") -> list[Delivery]:
 def test_the_claim_brings_the_event_so_running_a_delivery_reads_nothing(django_assert_max_num_queries):
     publish(Pinged(key="a", n=4))
     with django_assert_max_num_queries(4) as claim_queries:  # SAVEPOINT, SELECT ... JOIN, UPDATE, RELEASE
-        (delivery,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+        (delivery,) = bus.claim(owner="A", subscriber="test.record")
     assert [q["sql"].split()[0] for q in claim_queries.captured_queries if "market_delivery" in q["sql"]] == [
         "SELECT",
         "UPDATE",
@@ -282,7 +289,7 @@ def test_the_claim_brings_the_event_so_running_a_delivery_reads_nothing(django_a
 
     # SAVEPOINT, the handler's INSERT, the conditional done UPDATE, RELEASE: no read of the delivery.
     with django_assert_max_num_queries(4) as run_queries:
-        assert bus.run_delivery(delivery, owner="A") == "done"
+        assert run_one(delivery, owner="A") == "done"
     ours = [q["sql"] for q in run_queries.captured_queries if "market_" in q["sql"]]
     assert len(ours) == 1 and ours[0].startswith("UPDATE")
     assert "lease_owner" in ours[0] and "pending" in ours[0]
@@ -291,26 +298,26 @@ def test_the_claim_brings_the_event_so_running_a_delivery_reads_nothing(django_a
 
 def test_the_done_update_refuses_a_taken_over_lease_and_the_handlers_effects_roll_back(settings):
     publish(Pinged(key="a"))
-    (held_by_a,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+    (held_by_a,) = bus.claim(owner="A", subscriber="test.record")
     (held_by_b,) = take_over(held_by_a.pk, settings)  # A's lease ran out before A got to it
 
     # A still runs its handler (nothing is read up front), but its done UPDATE matches no row.
-    assert bus.run_delivery(held_by_a, owner="A") == "skipped"
+    assert run_one(held_by_a, owner="A") == "skipped"
     assert probe_rows("test.record") == []
     delivery = Delivery.objects.get(pk=held_by_a.pk)
     assert (delivery.status, delivery.attempts, delivery.lease_owner) == ("pending", 0, "B")
 
-    assert bus.run_delivery(held_by_b, owner="B") == "done"
+    assert run_one(held_by_b, owner="B") == "done"
     assert len(probe_rows("test.record")) == 1  # effects once
 
 
 def test_a_delivery_whose_lease_was_taken_over_is_skipped_without_running_its_handler(settings):
     publish(Pinged(key="a"))
-    (delivery,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+    (delivery,) = bus.claim(owner="A", subscriber="test.record")
     take_over(delivery.pk, settings)
     ran = []
     support.ON_HANDLE.append(ran.append)
-    assert bus.run_delivery(delivery, owner="A") == "skipped"
+    assert run_one(delivery, owner="A") == "skipped"
     assert ran == []
     assert probe_rows("test.record") == []
     assert Delivery.objects.get(pk=delivery.pk).lease_owner == "B"
@@ -319,19 +326,18 @@ def test_a_delivery_whose_lease_was_taken_over_is_skipped_without_running_its_ha
 def test_a_failure_is_recorded_only_on_a_delivery_we_still_lease(settings):
     support.ALWAYS_FAIL.add("bad")
     publish(Pinged(key="bad"))
-    (held_by_a,) = bus.claim_deliveries(owner="A", subscriber="test.record")
+    (held_by_a,) = bus.claim(owner="A", subscriber="test.record")
     take_over(held_by_a.pk, settings)
-    assert bus.run_delivery(held_by_a, owner="A") == "skipped"
+    assert run_one(held_by_a, owner="A") == "skipped"
     delivery = Delivery.objects.get(pk=held_by_a.pk)
     assert (delivery.attempts, delivery.last_error, delivery.lease_owner) == (0, "", "B")
 
 
 def test_a_finished_delivery_is_not_run_again_by_a_stale_holder():
     publish(Pinged(key="a"))
-    (delivery,) = bus.claim_deliveries(owner="A", subscriber="test.record")
-    assert bus.run_delivery(delivery, owner="A") == "done"
-    assert bus.run_delivery(delivery, owner="A") == "skipped"  # the in-memory row is stale now
-    assert bus.run_delivery(delivery.pk, owner="A") == "skipped"
+    (delivery,) = bus.claim(owner="A", subscriber="test.record")
+    assert run_one(delivery, owner="A") == "done"
+    assert run_one(delivery, owner="A") == "skipped"  # the in-memory row is stale now
     assert len(probe_rows("test.record")) == 1
 
 
@@ -340,13 +346,13 @@ def test_an_outside_world_subscriber_cannot_mark_done_a_delivery_taken_over_mean
     support.ensure_probe_table()
     settings.EVENTS_DISPATCH = "worker"
     publish(support.Called(key="010"))
-    (held_by_a,) = bus.claim_deliveries(owner="A", subscriber="test.outside")
+    (held_by_a,) = bus.claim(owner="A", subscriber="test.outside")
     (held_by_b,) = take_over(held_by_a.pk, settings)
     # atomic=False: the call happens (it cannot be taken back, hence idempotency keys), but A
     # cannot mark the delivery done; it stays B's.
-    assert bus.run_delivery(held_by_a, owner="A") == "skipped"
+    assert run_one(held_by_a, owner="A") == "skipped"
     assert Delivery.objects.get(pk=held_by_a.pk).lease_owner == "B"
-    assert bus.run_delivery(held_by_b, owner="B") == "done"
+    assert run_one(held_by_b, owner="B") == "done"
     assert len(probe_rows("test.outside")) == 2
     assert Delivery.objects.get(pk=held_by_a.pk).status == "done"
 

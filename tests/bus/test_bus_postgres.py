@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from market import bus
+from market.bus.worker import Worker, worker_connection
 from market.models import Delivery, EventRecord
-from market.worker import Worker, worker_connection
 from tests.bus import support
 from tests.bus.support import Counted, Pinged, probe_rows
 
@@ -142,7 +142,7 @@ def test_concurrent_claims_never_share_a_delivery():
             barrier.wait()
             ids: list[int] = []
             while batch := bus.claim(owner=owner, limit=7, subscriber="test.count"):
-                ids += batch
+                ids += [d.pk for d in batch]
             claimed[owner] = ids
         finally:
             connection.close()
@@ -203,7 +203,9 @@ def synchronous_commit() -> str:
 
 
 @pytest.mark.parametrize("configured", ["off", "on"])
-def test_synchronous_commit_is_the_workers_setting_on_worker_connections_only(settings, configured):
+def test_synchronous_commit_is_the_workers_setting_for_deliveries_only(settings, configured):
+    """Worker connections get the setting; inline deliveries in a web process get it for their own
+    transactions (SET LOCAL); the request's transaction and connection keep synchronous commits."""
     settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT = configured
     seen: list[tuple[str, str]] = []
     support.ON_HANDLE.append(lambda event: seen.append((event.key, synchronous_commit())))
@@ -211,6 +213,7 @@ def test_synchronous_commit_is_the_workers_setting_on_worker_connections_only(se
         bus.pause("test.other")
         settings.EVENTS_DISPATCH = "inline"
         with transaction.atomic():  # a web request: the inline dispatch runs in its process
+            seen.append(("the request itself", synchronous_commit()))
             bus.publish(Pinged(key="request"))
         settings.EVENTS_DISPATCH = "worker"
         with transaction.atomic():
@@ -220,7 +223,12 @@ def test_synchronous_commit_is_the_workers_setting_on_worker_connections_only(se
     finally:
         support.ON_HANDLE.clear()
 
-    assert sorted(seen) == [("request", "on"), ("worker-1", configured), ("worker-2", configured)]
+    assert sorted(seen) == [
+        ("request", configured),
+        ("the request itself", "on"),
+        ("worker-1", configured),
+        ("worker-2", configured),
+    ]
     assert synchronous_commit() == "on"  # the request's connection never changed
 
 
@@ -275,8 +283,8 @@ def test_a_running_delivery_cannot_be_claimed_even_after_its_lease_expired(setti
 
     def run_a() -> None:
         try:
-            (delivery,) = bus.claim_deliveries(owner="A", subscriber="test.record")
-            outcome["a"] = bus.run_delivery(delivery, owner="A")
+            (delivery,) = bus.claim(owner="A", subscriber="test.record")
+            (outcome["a"],) = bus.run([delivery], owner="A")
         finally:
             connection.close()
 

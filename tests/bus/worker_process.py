@@ -13,7 +13,7 @@ import django
 django.setup()
 
 import tests.bus.support  # noqa: E402,F401  (registers the test subscribers)
-from market.worker import Worker  # noqa: E402
+from market.bus.worker import Worker  # noqa: E402
 
 if __name__ == "__main__":
     worker = Worker(

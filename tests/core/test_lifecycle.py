@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from market import bus, events, periodic
+from market.bus.worker import Worker
 from market.errors import Conflict, Forbidden, NotFound
 from market.models import EventRecord
-from market.worker import Worker
 from mypage.models import MyPageRow
 from notice.models import Notification, Wisher
 from payment.models import Payment

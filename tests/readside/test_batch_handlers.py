@@ -105,8 +105,8 @@ def test_payments_are_requested_in_a_batch_and_a_cancelled_ones_tombstone_stays_
     reservation_cancel(reservation_id=placed[0], actor=buyer)  # before its payment exists: a tombstone
     request = Delivery.objects.filter(subscriber="payment.request_payment", status="pending")
     assert request.count() == 4
-    claimed = bus.claim_deliveries(owner="w", subscriber="payment.request_payment")
-    assert bus.run_deliveries(claimed, owner="w") == ["done"] * 4
+    claimed = bus.claim(owner="w", subscriber="payment.request_payment")
+    assert bus.run(claimed, owner="w") == ["done"] * 4
 
     statuses = dict(Payment.objects.values_list("reservation_id", "status"))
     assert statuses == {placed[0]: "voided", placed[1]: "unpaid", placed[2]: "unpaid", placed[3]: "unpaid"}
@@ -114,8 +114,8 @@ def test_payments_are_requested_in_a_batch_and_a_cancelled_ones_tombstone_stays_
     assert sorted(requested) == sorted(placed[1:])
 
     Delivery.objects.filter(subscriber="payment.request_payment").update(status="pending", lease_owner="")
-    claimed = bus.claim_deliveries(owner="w", subscriber="payment.request_payment")
-    bus.run_deliveries(claimed, owner="w")  # a redelivery of the whole batch
+    claimed = bus.claim(owner="w", subscriber="payment.request_payment")
+    bus.run(claimed, owner="w")  # a redelivery of the whole batch
     assert Payment.objects.count() == 4
     assert EventRecord.objects.filter(type="PaymentRequested").count() == 3
 
@@ -134,8 +134,8 @@ def test_payments_complete_in_a_batch_exactly_once(market, seller, buyer, subscr
         payment_pay(payment_id=market.payment_id(reservation.pk), actor=buyer)
 
     def run_batch_of(sid: str) -> list[str]:
-        claimed = bus.claim_deliveries(owner="w", subscriber=sid)
-        return bus.run_deliveries(claimed, owner="w")
+        claimed = bus.claim(owner="w", subscriber=sid)
+        return bus.run(claimed, owner="w")
 
     assert run_batch_of(subscriber) == ["done"] * 4
     if subscriber == "product.sell_on_payment":

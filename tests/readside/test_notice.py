@@ -137,11 +137,11 @@ def test_a_batch_whose_provider_hangs_costs_one_timeout(provider, market, seller
         market.reserve(buyer, market.product(seller, name))
     bus.resume(NOTIFY)
     provider.mode = "hang"
-    claimed = bus.claim_deliveries(owner="A", subscriber=NOTIFY)
+    claimed = bus.claim(owner="A", subscriber=NOTIFY)
     assert len(claimed) == 6  # ReservationPlaced and PaymentRequested of each reservation
 
     started = time.monotonic()
-    outcomes = bus.run_deliveries(claimed, owner="A")
+    outcomes = bus.run(claimed, owner="A")
 
     assert time.monotonic() - started < 2 * 0.5
     assert outcomes == ["retry"] * 6 and len(provider.requests) == 1

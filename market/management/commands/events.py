@@ -1,10 +1,12 @@
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand, CommandError
 
 from market import bus
 
 
 class Command(BaseCommand):
-    help = "Operate the event bus: backlog, pause, resume, requeue, subscribers."
+    help = "Operate the event bus: backlog, pause, resume, requeue, purge, subscribers."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -19,6 +21,9 @@ class Command(BaseCommand):
         p = sub.add_parser("requeue", help="Give dead deliveries a fresh start.")
         p.add_argument("--subscriber", default=None)
         p.add_argument("ids", nargs="*", type=int)
+        p = sub.add_parser("purge", help="Delete done deliveries past their retention (pending and dead stay).")
+        p.add_argument("--older-than-hours", type=float, default=None, help="Default: EVENTS_RETENTION_HOURS.")
+        p.add_argument("--batch", type=int, default=None, help="Rows per DELETE. Default: EVENTS_PURGE_BATCH.")
 
     def handle(self, *args, action: str, **options):
         try:
@@ -56,3 +61,8 @@ class Command(BaseCommand):
     def do_requeue(self, subscriber: str | None, ids: list[int], **_):
         n = bus.requeue(subscriber=subscriber, ids=ids or None)
         self.stdout.write(f"requeued {n} dead deliveries")
+
+    def do_purge(self, older_than_hours: float | None, batch: int | None, **_):
+        older_than = timedelta(hours=older_than_hours) if older_than_hours is not None else None
+        n = bus.purge(older_than=older_than, batch=batch)
+        self.stdout.write(f"purged {n} done deliveries")

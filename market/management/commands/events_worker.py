@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from market.worker import Worker
+from market import metrics
+from market.bus.worker import Worker
 
 
 class Command(BaseCommand):
@@ -23,4 +25,6 @@ class Command(BaseCommand):
         if once:
             self.stdout.write(f"ran {worker.run_until_idle()} deliveries")
             return
+        if settings.EVENTS_WORKER_METRICS_PORT:
+            metrics.serve_worker_metrics(settings.EVENTS_WORKER_METRICS_PORT)
         worker.run_forever()

@@ -21,7 +21,8 @@ from django.db import close_old_connections, connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
-from market import bus, periodic
+from market import heartbeat, periodic
+from market.bus import claiming, delivering, operations
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +43,18 @@ class Worker:
     ) -> None:
         self.batch = batch or settings.EVENTS_WORKER_BATCH
         self.poll = settings.EVENTS_WORKER_POLL if poll is None else poll
-        self.owner = owner or bus.worker_id()
+        self.owner = owner or claiming.worker_id()
         self.threads = max(1, threads or settings.EVENTS_WORKER_THREADS)
         self.stopping = False
+        # Retention (operations.purge) on a schedule, by whichever thread finds it due first.
+        self.purge_interval = settings.EVENTS_PURGE_INTERVAL
+        self._next_purge = time.monotonic() + self.purge_interval
+        self._purge_lock = threading.Lock()
+        # Liveness (market.heartbeat): when each thread last went round its loop; the file gets
+        # the oldest of those times, so one stuck thread makes the whole worker look stuck.
+        self.heartbeat_file = settings.EVENTS_WORKER_HEARTBEAT_FILE
+        self._rounds: dict[str, float] = {}
+        self._last_beat = 0.0
         if settings.EVENTS_WORKER_SYNCHRONOUS_COMMIT not in SYNCHRONOUS_COMMIT_VALUES:
             raise ValueError(f"EVENTS_WORKER_SYNCHRONOUS_COMMIT must be one of {sorted(SYNCHRONOUS_COMMIT_VALUES)}")
 
@@ -57,11 +67,52 @@ class Worker:
         """Claim one batch and run it. Returns how many deliveries were claimed."""
         owner = owner or self.owner
         periodic.run_due()  # the apps' periodic jobs (market.periodic), e.g. expiring holds
-        claimed = bus.claim_deliveries(owner=owner, limit=self.batch)
-        bus.run_deliveries(claimed, owner=owner, stopping=lambda: self.stopping)
+        claimed = claiming.claim(owner=owner, limit=self.batch)
+        delivering.run(claimed, owner=owner, stopping=lambda: self.stopping)
         if self.stopping:
-            bus.release(owner)
+            claiming.release(owner)
         return len(claimed)
+
+    def went_round(self, owner: str, now: float | None = None) -> None:
+        """Note that ``owner``'s thread went round its loop; refresh the heartbeat file (at most
+        once a second) with the time of the thread that went round longest ago."""
+        now = time.time() if now is None else now
+        self._rounds[owner] = now
+        if not self.heartbeat_file or now - self._last_beat < 1.0:
+            return
+        self._last_beat = now
+        try:
+            heartbeat.beat(self.heartbeat_file, at=min(self._rounds.values()))
+        except OSError as exc:  # a probe will say so; delivering goes on
+            logger.warning("worker %s cannot write its heartbeat %s: %s", self.owner, self.heartbeat_file, exc)
+
+    # Longest a worker thread purges before going round its loop again: deliveries wait meanwhile,
+    # and the heartbeat must not go stale behind a purge of a large backlog of done rows.
+    PURGE_SLICE_SECONDS = 5.0
+
+    def purge_if_due(self) -> int:
+        """Purge done deliveries past their retention if the interval has passed, for at most
+        PURGE_SLICE_SECONDS (what is left is due again at the next round); returns how many."""
+        if self.purge_interval <= 0 or time.monotonic() < self._next_purge:
+            return 0
+        if not self._purge_lock.acquire(blocking=False):
+            return 0  # another thread of ours is at it
+        try:
+            started = time.monotonic()
+            sliced = False
+
+            def enough() -> bool:
+                nonlocal sliced
+                sliced = sliced or time.monotonic() - started > self.PURGE_SLICE_SECONDS
+                return self.stopping or sliced
+
+            purged = operations.purge(stopping=enough)
+            self._next_purge = time.monotonic() + (0 if sliced else self.purge_interval)
+        finally:
+            self._purge_lock.release()
+        if purged:
+            logger.info("worker %s purged %s done deliveries past their retention", self.owner, purged)
+        return purged
 
     def run_until_idle(self) -> int:
         """Run every due delivery, then return how many were claimed (``events_worker --once``)."""
@@ -114,11 +165,13 @@ class Worker:
         with worker_connection():
             try:
                 while not self.stopping:
+                    self.went_round(owner)
                     close_old_connections()  # recover by itself after a database outage
                     try:
                         claimed = self.run_once(owner)
+                        self.purge_if_due()
                     except Exception:
-                        logger.exception("worker %s could not claim deliveries; retrying", owner)
+                        logger.exception("worker %s could not claim or purge deliveries; retrying", owner)
                         claimed = 0
                         sleep(min(5.0, self.poll * 4))
                     if not self.stopping:
@@ -132,7 +185,7 @@ class Worker:
                             sleep(self.poll / 4)
             finally:
                 try:
-                    bus.release(owner)
+                    claiming.release(owner)
                 except Exception:
                     logger.warning("worker %s could not release its leases; they expire by themselves", owner)
 
@@ -153,7 +206,7 @@ def worker_connection() -> Iterator[None]:
             connection.close()
 
 
-@receiver(connection_created, dispatch_uid="market.worker.apply_worker_settings")
+@receiver(connection_created, dispatch_uid="market.bus.worker.apply_worker_settings")
 def _on_connection_created(sender, connection, **kwargs) -> None:
     if getattr(_worker_thread, "active", False):
         apply_worker_settings(connection)
