@@ -219,3 +219,18 @@ def test_the_new_pages_speak_korean_by_default(web, lamp, buyer, korean_default)
     product = client.get(f"/shop/products/{lamp.pk}/").content.decode()
     assert "찜하기" in product
     assert "찜 목록" in client.get("/shop/my/wishes/").content.decode()
+
+
+def test_decline_shares_the_cancel_limit_and_says_how_long_to_wait(web, lamp, seller, buyer, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "cancel": "1/min"},
+    }
+    client = web(seller)
+    first = reservation_place(buyer=buyer, product_id=lamp.pk)
+    csrf_post(client, f"/shop/reservations/{first.pk}/decline/")  # the one allowed this minute
+    second = reservation_place(buyer=buyer, product_id=lamp.pk)
+    refused = csrf_post(client, f"/shop/reservations/{second.pk}/decline/", follow=True)
+    [message] = messages_of(refused)
+    assert re.fullmatch(r"Too many tries\. Please try again in \d+ seconds?\.", message)
+    assert Reservation.objects.get(pk=second.pk).status == "reserved"
