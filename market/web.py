@@ -44,6 +44,13 @@ MESSAGES = {
     "weak_password": _("The password is too weak."),
     "invalid_name": _("A product needs a name of at most 100 characters."),
     "invalid_price": _("The price is a whole number of won from 0 to 1,000,000,000."),
+    "reservation_ended": _("This reservation has already ended."),
+}
+# The same code read differently by the action that met it (code, action) -> sentence.
+BY_ACTION = {
+    ("own_product", "wish"): _("This is your own product: you cannot wish for it."),
+    ("not_seller", "decline"): _("Only the product's seller may decline this reservation."),
+    ("already_cancelled", "decline"): _("This reservation has already ended."),
 }
 # product_unavailable says why in details["status"]: someone holds it, or it is sold.
 UNAVAILABLE = {
@@ -53,6 +60,7 @@ UNAVAILABLE = {
 ALREADY_PAID = {
     "cancel": _("This reservation is already paid; it can no longer be cancelled."),
     "pay": _("This payment is already paid."),
+    "decline": _("This reservation is already paid; it can no longer be declined."),
 }
 
 
@@ -62,6 +70,8 @@ def error_message(exc: DomainError, *, action: str = "") -> str:
         return retry_message(exc.retry_after, limited=isinstance(exc, RateLimited))
     if exc.code == "product_unavailable":
         return str(UNAVAILABLE.get(exc.details.get("status"), UNAVAILABLE["pending"]))
+    if (exc.code, action) in BY_ACTION:
+        return str(BY_ACTION[exc.code, action])
     if exc.code == "already_paid":
         return str(ALREADY_PAID.get(action, ALREADY_PAID["pay"]))
     if exc.code in MESSAGES:

@@ -42,6 +42,8 @@ TIMELINE_LABELS = {
     "ReservationCancelled": _("Reservation cancelled"),
     "PaymentVoided": _("Payment voided"),
     "ProductReleased": _("The product is available again"),
+    "ReservationDeclined": _("The seller declined the reservation"),
+    "ReservationExpired": _("The hold ended unpaid"),
 }
 LABELS = {
     "reservation_labels": RESERVATION_LABELS,
@@ -80,8 +82,9 @@ def my_reservations_rows(request):
 
 def _sales_context(request) -> dict:
     page = paginate(request, selectors.mypage_rows_for_seller(seller_id=request.user.pk))
+    entries = [(row, selectors.mypage_seller_actions(row)) for row in page.object_list]
     version = selectors.mypage_version_for_seller(seller_id=request.user.pk)
-    return {"nav": "my-products", "page": page, "query": "", "version": version, **LABELS}
+    return {"nav": "my-products", "page": page, "entries": entries, "query": "", "version": version, **LABELS}
 
 
 @page_view

@@ -59,6 +59,14 @@ def mypage_buyer_actions(row: MyPageRow) -> frozenset[str]:
     return frozenset(actions)
 
 
+def mypage_seller_actions(row: MyPageRow) -> frozenset[str]:
+    """The buttons the seller's list offers on ``row``: "decline" while the reservation is live
+    and unpaid (``reservation_decline`` decides again and refuses a paid one with 409)."""
+    if row.reservation_status == ReservationStatus.RESERVED and row.payment_status != PaymentStatus.PAID:
+        return frozenset({"decline"})
+    return frozenset()
+
+
 def mypage_version_for_buyer(*, buyer_id: int) -> int:
     """A number that changes whenever anything on the buyer's my-page changes: every event folded
     into a row adds one timeline entry (and a late event may change a status without moving

@@ -16,6 +16,23 @@ STATUS_LABELS = {
     Notification.Status.SENT: _("Sent"),
     Notification.Status.FAILED: _("Not delivered"),
 }
+# Each kind's heading on the page (the text itself was written when the notification was made).
+KIND_LABELS = {
+    "RESERVED": _("Reserved"),
+    "RESERVATION_RECEIVED": _("New reservation"),
+    "PAYMENT_REQUESTED": _("Payment requested"),
+    "PAID": _("Paid"),
+    "SOLD": _("Sold"),
+    "CANCELLED": _("Reservation cancelled"),
+    "RELEASED": _("On sale again"),
+    "EXPIRED": _("Reservation expired"),
+    "HOLD_EXPIRED": _("Hold expired"),
+    "DECLINED": _("Reservation declined"),
+    "RELEASED_BY_STAFF": _("Released by staff"),
+    "VOIDED": _("Payment voided"),
+    "WISH_AVAILABLE": _("Wish: available again"),
+    "WISH_PRICE_LOWERED": _("Wish: cheaper"),
+}
 CHANNEL_LABELS = {Notification.Channel.CONSOLE: _("Site only"), Notification.Channel.KAKAO: _("KakaoTalk")}
 
 
@@ -33,5 +50,6 @@ def my_notifications(request):
             "query": "",
             "status_labels": STATUS_LABELS,
             "channel_labels": CHANNEL_LABELS,
+            "kind_labels": KIND_LABELS,
         },
     )

@@ -9,4 +9,6 @@ urlpatterns = [
     path("products/<int:product_id>/", pages.product_page, name="shop-product"),
     path("sell/", pages.sell, name="shop-sell"),
     path("my/products/", pages.my_products, name="shop-my-products"),
+    path("products/<int:product_id>/wish/", pages.wish, name="shop-wish"),
+    path("my/wishes/", pages.my_wishes, name="shop-my-wishes"),
 ]

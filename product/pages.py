@@ -1,6 +1,7 @@
-"""The product context's web pages under /shop/: the catalogue, a product's page, the seller's
-products and the form to list a new one. Thin: a form checks the input, a selector or a service
-does the rest, a service's refusal becomes a message (market.web)."""
+"""The product context's web pages under /shop/: the catalogue, a product's page (with its wish
+button, 찜), the seller's products, the form to list a new one and the person's wish list. Thin:
+a form checks the input, a selector or a service does the rest, a service's refusal becomes a
+message (market.web)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from market.errors import DomainError, NotFound, TryAgainShortly
-from market.web import check_rate_limit, error_message, page_not_found, page_view, paginate, query_without_page
+from market.web import (
+    check_rate_limit,
+    error_message,
+    flash_error,
+    page_not_found,
+    page_view,
+    paginate,
+    query_without_page,
+    sign_in_first,
+)
 from product import selectors, services
 from product.models import MAX_PRICE, Product
 
@@ -76,9 +87,10 @@ def catalogue(request):
 @require_GET
 def product_page(request, product_id: int):
     try:
-        product = selectors.product_get(product_id=product_id)
+        product = selectors.product_get_with_wish_count(product_id=product_id)
     except NotFound as exc:
         return page_not_found(request, error_message(exc))
+    is_seller = request.user.is_authenticated and request.user.pk == product.seller_id
     return render(
         request,
         "product/product.html",
@@ -86,8 +98,51 @@ def product_page(request, product_id: int):
             "product": product,
             "status_labels": STATUS_LABELS,
             "can_reserve": selectors.product_reservable_by(product=product, user=request.user),
-            "is_seller": request.user.is_authenticated and request.user.pk == product.seller_id,
+            "is_seller": is_seller,
+            # The wish button: for signed-in people other than the seller (the service refuses them too).
+            "can_wish": request.user.is_authenticated and not is_seller,
+            "wished": selectors.product_wished_by(product=product, user=request.user),
         },
+    )
+
+
+@page_view
+@require_POST
+def wish(request, product_id: int):
+    """The product page's wish button: ``wish=1`` puts the product on the wish list, ``wish=0``
+    takes it off. Says which it wants (not "toggle"), so a double click or a stale page does
+    what the person saw on the button; both services are idempotent."""
+    product_page = reverse("shop-product", args=[product_id])
+    if not request.user.is_authenticated:
+        return sign_in_first(request, product_page)
+    wanted = request.POST.get("wish") != "0"
+    try:
+        check_rate_limit(request, "register")  # the API's wish routes' limit
+        if wanted:
+            services.product_wish(product_id=product_id, user=request.user)
+        else:
+            services.product_unwish(product_id=product_id, user=request.user)
+    except DomainError as exc:
+        if exc.code == "product_not_found":
+            return page_not_found(request, error_message(exc))
+        flash_error(request, exc, action="wish")
+    else:
+        if wanted:
+            messages.success(request, _("Added to your wish list. We tell you when it is available again or cheaper."))
+        else:
+            messages.success(request, _("Removed from your wish list."))
+    return redirect(product_page)
+
+
+@page_view
+@login_required(login_url="shop-signin")
+@require_GET
+def my_wishes(request):
+    wishes = selectors.wish_list_for(user=request.user)
+    return render(
+        request,
+        "product/my_wishes.html",
+        {"nav": "my-wishes", "page": paginate(request, wishes), "query": "", "status_labels": STATUS_LABELS},
     )
 
 

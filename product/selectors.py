@@ -96,3 +96,10 @@ def product_get_with_wish_count(*, product_id: int) -> Product:
 def wish_list_for(*, user) -> QuerySet[Wish]:
     """``user``'s wish list, newest first, with each product's current status and price."""
     return Wish.objects.filter(user=user).select_related("product", "product__seller").order_by("-id")
+
+
+def product_wished_by(*, product: Product, user) -> bool:
+    """Whether ``user`` has ``product`` on their wish list (anonymous: no)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Wish.objects.filter(product=product, user=user).exists()

@@ -7,4 +7,5 @@ from reservation import pages
 urlpatterns = [
     path("products/<int:product_id>/reserve/", pages.reserve, name="shop-reserve"),
     path("reservations/<int:reservation_id>/cancel/", pages.cancel, name="shop-cancel"),
+    path("reservations/<int:reservation_id>/decline/", pages.decline, name="shop-decline"),
 ]

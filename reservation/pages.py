@@ -1,8 +1,10 @@
-"""The reservation context's page actions under /shop/: the product page's Reserve button and the
-my-page's Cancel button post here. Each answers by going back to a page with a message."""
+"""The reservation context's page actions under /shop/: the product page's Reserve button, the
+my-page's Cancel button and the seller's Decline button (on the reservations of their products)
+post here. Each answers by going back to a page with a message."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -45,3 +47,30 @@ def cancel(request, reservation_id: int):
     else:
         messages.success(request, _("The reservation is cancelled."))
     return redirect("shop-my")
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=200)  # as the API's decline input
+
+
+@page_view
+@require_POST
+def decline(request, reservation_id: int):
+    """The seller declines an unpaid reservation of their product, with an optional reason the
+    buyer is told. Back to the seller's list of the reservations of their products."""
+    if not request.user.is_authenticated:
+        return sign_in_first(request, reverse("shop-sales"))
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The reason may be at most 200 characters."))
+        return redirect("shop-sales")
+    try:
+        check_rate_limit(request, "cancel")  # the API's decline route's limit
+        services.reservation_decline(
+            reservation_id=reservation_id, actor=request.user, reason=form.cleaned_data["reason"].strip()
+        )
+    except DomainError as exc:
+        flash_error(request, exc, action="decline")
+    else:
+        messages.success(request, _("The reservation is declined. The buyer is told; your product is on sale again."))
+    return redirect("shop-sales")
