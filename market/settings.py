@@ -76,6 +76,9 @@ MIDDLEWARE = [
     "market.observability.RequestIdMiddleware",
     "market.observability.AccessLogMiddleware",
     "market.metrics.MetricsMiddleware",
+    # Hostile input (oversized bodies, odd charsets, control characters) answered before anything
+    # reads the request; non-DRF errors reshaped as JSON on the way out (market.request_guard).
+    "market.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and the API docs' static files from gunicorn (no CDN, no extra server).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -175,7 +178,16 @@ else:
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 6}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Refuses a password equal or close to the username.
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
+# ModelBackend behind two guards: credentials the database cannot hold are wrong without a query,
+# and failed sign-ins are limited per username and per address (market.accounts.backends).
+AUTHENTICATION_BACKENDS = ["market.accounts.backends.GuardedModelBackend"]
+SIGNIN_FAILURE_RATES = {
+    "username": os.environ.get("RATE_LIMIT_SIGNIN_USERNAME", "10/15min"),
+    "ip": os.environ.get("RATE_LIMIT_SIGNIN_IP", "50/15min"),
+}
 if env_bool("FAST_PASSWORD_HASHER", False):
     # Tests and benchmarks only: PBKDF2's cost dominates every Basic-auth request otherwise.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -197,7 +209,7 @@ WHITENOISE_USE_FINDERS = DEBUG  # in development, serve straight from the apps (
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "market.accounts.authentication.StrictTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
@@ -208,6 +220,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "market.api.Pagination",
+    # UTF-8 only, no duplicate keys, bounded nesting, no control characters (market.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "market.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -216,6 +234,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "market.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # How many reverse proxies stand in front (each appends to X-Forwarded-For). 0, the default:
+    # X-Forwarded-For is ignored and the client is REMOTE_ADDR, so rotating the header cannot
+    # dodge the per-address limits. DRF's own default (None) would trust the header blindly.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     # Per user and per IP on the write commands (views set throttle_scope); see market.throttling.
     "DEFAULT_THROTTLE_CLASSES": ["market.throttling.WriteCommandThrottle"],
     "DEFAULT_THROTTLE_RATES": {
@@ -243,6 +265,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Hostile input (market.request_guard) ----------------------------------------------------
+# Bodies over this many bytes are refused with 413 before they are read; our largest honest body
+# (a product with a long description) is a few KB.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# A CSRF failure is an error like any other: JSON in the project's shape.
+CSRF_FAILURE_VIEW = "market.errors.csrf_failure"
 
 # --- Event bus ------------------------------------------------------------------------------
 # "inline": durable subscribers run right after commit in the publishing process (the worker
