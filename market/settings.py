@@ -42,13 +42,32 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DEBUG = env_bool("DEBUG", True)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
+if not SECRET_KEY.strip():  # blank or whitespace
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105 (dev default)
+elif not DEBUG and len(SECRET_KEY.strip()) < 50:
+    # Django's own deploy check calls a key under 50 characters weak; production refuses to start.
+    raise ImproperlyConfigured("SECRET_KEY is too short: use at least 50 random characters when DEBUG is off.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- HTTPS (one switch, for deployments behind a TLS-terminating proxy) -------------------------
+# SECURE_HTTPS=1: HSTS, cookies only over HTTPS, a redirect of plain-HTTP requests, and the proxy's
+# X-Forwarded-Proto trusted to say which scheme the client used. The proxy must set that header
+# (and strip it from what clients send). Probes and scrapes reach the pod over plain HTTP from
+# inside the cluster, so their paths are not redirected.
+SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
+if SECURE_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^ops/"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "market.admin_site.MarketAdminConfig",
@@ -349,6 +368,10 @@ if not env_bool("CIRCUIT_BREAKERS_ENABLED", True):
 RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
 # /metrics and /ops/*: with a token, only "Authorization: Bearer <token>"; without, loopback only.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Without a token, loopback clients may read them only in development, and only when no proxy stands
+# in front (behind a proxy on the same host every request arrives from loopback). Production
+# (DEBUG off) never exposes them without METRICS_TOKEN.
+OPERATOR_LOOPBACK_ALLOWED = DEBUG and REST_FRAMEWORK["NUM_PROXIES"] == 0
 # Every operation documents the shared error body for its 4xx/503 answers (schema conformance).
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
