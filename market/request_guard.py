@@ -16,10 +16,11 @@ the probes):
 JSON bodies are checked by ``market.parsers.StrictJSONParser`` (the only JSON parser DRF uses), by
 the same rule (``forbidden_character``).
 
-On the way out it turns every error the application produces outside DRF (a 405 from a
-``require_GET`` view, the CSRF failure page, a 400 from Django) into the project's JSON shape,
-keeping headers such as ``Allow`` and ``Retry-After``. DRF's responses are left alone: they are
-already shaped by ``market.errors.api_exception_handler`` (or rendered for the browsable API).
+On the way out it turns every error the application produces that is not JSON (a 405 from a
+``require_GET`` view, the CSRF failure page, a 400 from Django, a DRF error rendered as HTML or
+YAML by the API docs or the schema view) into the project's JSON shape, keeping headers such as
+``Allow`` and ``Retry-After``. The one exception is the browsable API, which a client asks for
+with ``Accept: text/html``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext_lazy as _
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response as DrfResponse
 
 from market import errors  # a module reference: market.errors imports DRF, which imports our parser
@@ -190,12 +192,19 @@ class RequestGuardMiddleware:
     def as_json(response: HttpResponse) -> HttpResponse:
         if (
             response.status_code < 400
-            or isinstance(response, DrfResponse)
             or getattr(response, "streaming", False)
             or response.get("Content-Type", "").startswith("application/json")
+            # The browsable API, which the client asked for with Accept: text/html.
+            or isinstance(getattr(response, "accepted_renderer", None), BrowsableAPIRenderer)
         ):
             return response
-        shaped = json_error(response.status_code)
+        data = getattr(response, "data", None) if isinstance(response, DrfResponse) else None
+        if isinstance(data, dict) and data.get("code") and data.get("message"):
+            # Shaped by market.errors but rendered by a view that speaks only HTML or YAML (the
+            # API docs, the schema): the same body, as JSON.
+            shaped = json_error(response.status_code, data["code"], data["message"], data.get("details"))
+        else:
+            shaped = json_error(response.status_code)
         for header in _KEPT_HEADERS:
             if header in response:
                 shaped[header] = response[header]

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     # Hostile input (oversized bodies, odd charsets, control characters) answered before anything
     # reads the request; non-DRF errors reshaped as JSON on the way out (market.request_guard).
     "market.request_guard.RequestGuardMiddleware",
+    # Bounded waits on the database: a stalled one costs a request seconds and a 503 (market.db_deadline).
+    "market.db_deadline.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and the API docs' static files from gunicorn (no CDN, no extra server).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -166,6 +168,16 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
             "timeout": env_float("DB_POOL_TIMEOUT", 5.0),
         }
     _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+    # A peer that stops answering is noticed by the kernel: keepalive probes on an idle connection,
+    # and tcp_user_timeout for bytes sent but never acknowledged (a frozen network). See also
+    # market.db_deadline for the web requests' own bounds.
+    _db["OPTIONS"] |= {
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": env_int("DB_TCP_USER_TIMEOUT_MS", 5000),
+    }
     # Server-side binding: parameters travel apart from the SQL, and psycopg prepares a statement
     # it has run five times on a connection, so PostgreSQL stops planning the same few queries
     # (the token lookup, the hold, the page of products) on every request.
@@ -173,6 +185,10 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     if env_bool("DB_SERVER_SIDE_BINDING", True):
         _db["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
 DATABASES = {"default": _db}
+# Web requests only (market.db_deadline): each statement may run this long on PostgreSQL, and a
+# request whose database has not answered this long after it began has its connection cut (503).
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
+DB_REQUEST_DEADLINE_SECONDS = env_float("DB_REQUEST_DEADLINE_SECONDS", 6.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (shared across processes when REDIS_URL is set) ------------------------------------
