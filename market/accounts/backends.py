@@ -22,6 +22,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
 
 from market import errors
@@ -71,19 +72,18 @@ def _window(rate: str, now: float) -> tuple[int, int, int]:
 
 
 def _check(counters: list[tuple[str, str]], now: float) -> None:
-    for prefix, rate in counters:
-        limit, period, window = _window(rate, now)
-        try:
-            failures = cache.get(f"{prefix}:{window}") or 0
-        except Exception:  # the cache is down: fail open, as the rate limits do
-            logger.warning("sign-in limit cache unavailable", exc_info=True)
-            return
-        if failures >= limit:
-            retry_after = max(1, math.ceil((window + 1) * period - now))
+    windows = {f"{prefix}:{_window(rate, now)[2]}": _window(rate, now) for prefix, rate in counters}
+    try:
+        counts = cache.get_many(list(windows))  # one round trip for both counters
+    except Exception:  # the cache is down: fail open, as the rate limits do
+        logger.warning("sign-in limit cache unavailable", exc_info=True)
+        return
+    for key, (limit, period, window) in windows.items():
+        if (counts.get(key) or 0) >= limit:
             raise errors.RateLimited(
-                "Too many failed sign-in attempts. Please try again later.",
+                _("Too many failed sign-in attempts. Please try again later."),
                 code="rate_limited",
-                retry_after=retry_after,
+                retry_after=max(1, math.ceil((window + 1) * period - now)),
                 scope="signin",
             )
 
