@@ -176,3 +176,13 @@ def test_check_deploy_warns_without_a_metrics_token():
         timeout=120,
     )
     assert "market.W001" in result.stdout + result.stderr
+
+
+def test_postgres_connections_bound_every_wait():
+    """A stalled database: connecting, idle and unacknowledged connections all give up on their own."""
+    result = load_settings(DATABASE_URL="postgres://u@h/db")
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout)["options"]
+    assert options["connect_timeout"] == 3
+    assert options["keepalives"] == 1 and options["keepalives_idle"] <= 30
+    assert options["tcp_user_timeout"] == 5000
