@@ -50,8 +50,8 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
 COPY . .
 
 # Static files are baked into the image. The key below only lets settings import (SECRET_KEY is
-# required with DEBUG off); it is not kept in the image and never used at run time.
-RUN SECRET_KEY=collectstatic-build-only DEBUG=false python manage.py collectstatic --noinput
+# required with DEBUG off, at least 50 characters); it is not kept in the image and never used at run time.
+RUN SECRET_KEY=collectstatic-build-only-not-a-secret-and-never-used-at-run-time DEBUG=false python manage.py collectstatic --noinput
 
 USER 10001:10001
 

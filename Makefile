@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-pg lint contracts demo bench clean
+.PHONY: install run test test-pg fuzz-nightly lint contracts demo bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: install
 ## make test-pg: the whole suite on PostgreSQL; fails if the PostgreSQL-only tests did not run.
 test-pg: install
 	DATABASE_URL=$(PG_URL) REQUIRE_POSTGRES=1 FAST_PASSWORD_HASHER=1 $(VENV)/bin/pytest
+
+## make fuzz-nightly: schemathesis at 1,000 examples per operation and mode (positive and negative),
+## then the hostile-input corpus, on PostgreSQL (PG_URL). Too long for every push; run it nightly.
+fuzz-nightly: install
+	DATABASE_URL=$(PG_URL) FAST_PASSWORD_HASHER=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} \
+		$(VENV)/bin/pytest tests/ops/test_fuzz.py tests/ops/test_hostile_corpus.py -q -p no:randomly --timeout=0
 
 lint: install
 	$(VENV)/bin/ruff check .

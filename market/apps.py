@@ -6,5 +6,5 @@ class MarketConfig(AppConfig):
     verbose_name = "Market: events and accounts"
 
     def ready(self) -> None:
-        from market import metrics  # noqa: F401  (metrics listen to the bus in every process, worker too)
+        from market import checks, metrics  # noqa: F401  (metrics listen to the bus in every process, worker too)
         from market.accounts import handlers  # noqa: F401  (registers subscribers)

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -146,7 +147,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 class DatabaseUnavailableMiddleware:
-    """Outside DRF views (admin, HAL routes, health): a database outage is a 503 JSON, not a trace."""
+    """Outside DRF views (admin, HAL routes, health): a database outage is a 503 JSON, not a trace,
+    and a domain error (a refused sign-in on the admin's login form) its own JSON answer."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -155,6 +157,11 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exc):
+        if isinstance(exc, DomainError):  # e.g. a sign-in refused by the limits on the admin's login form
+            response = JsonResponse(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+            if isinstance(exc, TryAgainShortly):
+                response["Retry-After"] = str(exc.retry_after)
+            return response
         if isinstance(exc, (OperationalError, InterfaceError)):
             response = JsonResponse(database_unavailable_response(exc), status=503)
             response["Retry-After"] = str(DATABASE_RETRY_AFTER)
@@ -183,3 +190,14 @@ def json_400(request, exception=None):
 
 def json_403(request, exception=None):
     return JsonResponse(error_body("forbidden", "You may not do this."), status=403)
+
+
+def csrf_failure(request, reason=""):
+    return JsonResponse(
+        error_body(
+            "csrf_failed",
+            _("CSRF verification failed. Send the CSRF token, or use token authentication."),
+            {"reason": reason} if reason else None,
+        ),
+        status=403,
+    )

@@ -8,10 +8,16 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.utils import DatabaseError
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
 
+# Probes are read-only: exempt from CSRF so that any other method gets a plain 405 (as JSON, from
+# market.request_guard) instead of the CSRF page.
+@csrf_exempt
+@require_safe
 def healthz(request):
     """Liveness: the process answers. Touches no database, so a DB outage never restarts pods."""
     return JsonResponse({"status": "ok"})
@@ -20,6 +26,8 @@ def healthz(request):
 _migrations_checked = False
 
 
+@csrf_exempt
+@require_safe
 def readyz(request):
     """Readiness: the database answers and every migration is applied."""
     global _migrations_checked

@@ -22,7 +22,9 @@ aggregates all of them (gunicorn.conf.py's child_exit drops dead workers' gauges
 process reports its own counters.
 
 Who may scrape: with ``METRICS_TOKEN`` set, only ``Authorization: Bearer <token>``. Without it,
-only loopback clients (or anyone when DEBUG is on). Same rule for the other ``/ops/`` routes.
+nobody in production; in development loopback clients (``OPERATOR_LOOPBACK_ALLOWED``: settings
+loaded with DEBUG on and no trusted proxy in front, since behind a proxy on the same host every
+request comes from loopback), or anyone while DEBUG is on. Same rule for the other ``/ops/`` routes.
 """
 
 from __future__ import annotations
@@ -259,7 +261,10 @@ def _allowed(authorization: str, remote_addr: str) -> bool:
     if token:
         scheme, _, given = authorization.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-    return settings.DEBUG or remote_addr in _LOOPBACK
+    if settings.DEBUG:
+        return True
+    loopback_allowed = getattr(settings, "OPERATOR_LOOPBACK_ALLOWED", False)
+    return loopback_allowed and remote_addr in _LOOPBACK
 
 
 def operator_denied() -> JsonResponse:

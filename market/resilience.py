@@ -17,8 +17,14 @@ Why not pybreaker: it runs every call through one breaker under one lock. Here t
 costs an attribute read on the way in and a few increments under a short lock on the way out; no
 lock is ever held while a request runs.
 
-What counts as a failure: a 5xx response (the 503 of a lock/statement timeout included) or an
-exception. 4xx answers, 409 Conflict in particular ("already reserved"), are business answers.
+What counts: only what the breaker protects, and only for a caller who signed in. A failure is a
+503/504 (the "busy" of a lock or statement timeout, the database unavailable) or a database
+exception; a success is a 2xx or a 409 Conflict ("already reserved": the database answered).
+Nothing else moves it: not a client's bad request or any other 4xx, not an authentication
+failure, not a bug's 500 (that is not the database struggling), and nothing an anonymous or
+unauthenticated request does. Requests without credentials do not even take a permit (they are
+answered 401 without a query, whatever the breaker's state), and a trial that ends uncounted
+hands the trial to the next request instead of holding the breaker half-open.
 
 State is per process (each gunicorn worker decides alone, which is what a breaker protecting its
 own process's connections wants); ``GET /ops/breakers`` and the ``market_circuit_breaker_state``
@@ -36,7 +42,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.utils.functional import SimpleLazyObject
 
 from market import observability
 from market.errors import error_body
@@ -111,12 +119,11 @@ class CircuitBreaker:
                 self._transition(HALF_OPEN)
                 self._trial_started_at = now
                 return Permit(self._generation, trial=True)
-            if (
-                self._state == HALF_OPEN
-                and self._trial_started_at is not None
-                and now - self._trial_started_at >= self.trial_timeout_seconds
+            if self._state == HALF_OPEN and (
+                self._trial_started_at is None or now - self._trial_started_at >= self.trial_timeout_seconds
             ):
-                # The trial never reported back (its thread died): let another one try.
+                # The trial ended without a verdict (released), or never reported back (its thread
+                # died): let another one try.
                 self._generation += 1
                 self._trial_started_at = now
                 return Permit(self._generation, trial=True)
@@ -142,6 +149,14 @@ class CircuitBreaker:
             calls, failures = self._add(now, failure)
             if failure and calls >= self.minimum_calls and failures >= self.failure_rate * calls:
                 self._open(now)
+
+    def release(self, permit: Permit) -> None:
+        """The permitted call ended without saying anything about what the breaker protects."""
+        if not permit.trial:
+            return
+        with self._lock:
+            if permit.generation == self._generation and self._state == HALF_OPEN:
+                self._trial_started_at = None
 
     # --- what operators see ----------------------------------------------------------------
 
@@ -306,7 +321,7 @@ class CircuitBreakerMiddleware:
 
     def __call__(self, request):
         breaker = breaker_for(request.method, request.path_info)
-        if breaker is None:
+        if breaker is None or not _has_credentials(request):
             return self.get_response(request)
         permit = breaker.acquire()
         if permit is None:
@@ -315,8 +330,44 @@ class CircuitBreakerMiddleware:
             return response
         try:
             response = self.get_response(request)
-        except BaseException:
-            breaker.record(permit, failure=True)
+        except BaseException as exc:
+            verdict = FAILURE if isinstance(exc, OperationalError | InterfaceError) and _signed_in(request) else None
+            _report(breaker, permit, verdict)
             raise
-        breaker.record(permit, failure=response.status_code >= 500)
+        _report(breaker, permit, outcome_of(request, response.status_code))
         return response
+
+
+SUCCESS, FAILURE = "success", "failure"
+
+
+def outcome_of(request, status_code: int) -> str | None:
+    """SUCCESS, FAILURE, or None (not the breaker's business)."""
+    if not _signed_in(request):
+        return None
+    if status_code in (503, 504):
+        return FAILURE
+    if 200 <= status_code < 300 or status_code == 409:
+        return SUCCESS
+    return None
+
+
+def _report(breaker: CircuitBreaker, permit: Permit, verdict: str | None) -> None:
+    if verdict is None:
+        breaker.release(permit)
+    else:
+        breaker.record(permit, failure=verdict == FAILURE)
+
+
+def _has_credentials(request) -> bool:
+    return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def _signed_in(request) -> bool:
+    """Did authentication (DRF's, run by the view) accept the caller? DRF puts the user it
+    authenticated on the Django request; until then ``request.user`` is the lazy object of
+    AuthenticationMiddleware, which is not evaluated here (that could be a query)."""
+    user = request.__dict__.get("user")
+    if user is None or type(user) is SimpleLazyObject:
+        return False
+    return bool(user.is_authenticated)

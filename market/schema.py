@@ -2,7 +2,8 @@
 
 Every operation can answer with the shared error body ``{"code", "message", "details"}``: bad
 input (400), authentication (401) and permission (403) failures, unknown ids (404), state clashes
-(409), rate limits (429) and overload or a database outage (503). Views document their success
+(409), a body too large (413) or in a content type or charset we do not read (415), rate limits
+(429) and overload or a database outage (503). Views document their success
 responses (and, through ``market.api.ErrorResponses``, the errors they expect, with their own
 descriptions but this same body); this hook documents the rest once, so clients (and the schema
 fuzz test) know them all.
@@ -29,6 +30,8 @@ ERROR_RESPONSES = {
     "403": "Not allowed for this user.",
     "404": "Not found.",
     "409": "The resource is not in a state that allows this.",
+    "413": "The request body is larger than the server accepts (MAX_REQUEST_BODY_BYTES).",
+    "415": "Unsupported content type, or a charset other than UTF-8.",
     "429": "Too many requests; retry after the Retry-After header's seconds.",
     "503": "Overloaded or the database is unavailable; retry after the Retry-After header's seconds.",
 }

@@ -42,13 +42,32 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DEBUG = env_bool("DEBUG", True)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
+if not SECRET_KEY.strip():  # blank or whitespace
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105 (dev default)
+elif not DEBUG and len(SECRET_KEY.strip()) < 50:
+    # Django's own deploy check calls a key under 50 characters weak; production refuses to start.
+    raise ImproperlyConfigured("SECRET_KEY is too short: use at least 50 random characters when DEBUG is off.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- HTTPS (one switch, for deployments behind a TLS-terminating proxy) -------------------------
+# SECURE_HTTPS=1: HSTS, cookies only over HTTPS, a redirect of plain-HTTP requests, and the proxy's
+# X-Forwarded-Proto trusted to say which scheme the client used. The proxy must set that header
+# (and strip it from what clients send). Probes and scrapes reach the pod over plain HTTP from
+# inside the cluster, so their paths are not redirected.
+SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
+if SECURE_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^ops/"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "market.admin_site.MarketAdminConfig",
@@ -76,6 +95,11 @@ MIDDLEWARE = [
     "market.observability.RequestIdMiddleware",
     "market.observability.AccessLogMiddleware",
     "market.metrics.MetricsMiddleware",
+    # Hostile input (oversized bodies, odd charsets, control characters) answered before anything
+    # reads the request; non-DRF errors reshaped as JSON on the way out (market.request_guard).
+    "market.request_guard.RequestGuardMiddleware",
+    # Bounded waits on the database: a stalled one costs a request seconds and a 503 (market.db_deadline).
+    "market.db_deadline.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and the API docs' static files from gunicorn (no CDN, no extra server).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -146,6 +170,16 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
             "timeout": env_float("DB_POOL_TIMEOUT", 5.0),
         }
     _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+    # A peer that stops answering is noticed by the kernel: keepalive probes on an idle connection,
+    # and tcp_user_timeout for bytes sent but never acknowledged (a frozen network). See also
+    # market.db_deadline for the web requests' own bounds.
+    _db["OPTIONS"] |= {
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": env_int("DB_TCP_USER_TIMEOUT_MS", 5000),
+    }
     # Server-side binding: parameters travel apart from the SQL, and psycopg prepares a statement
     # it has run five times on a connection, so PostgreSQL stops planning the same few queries
     # (the token lookup, the hold, the page of products) on every request.
@@ -153,6 +187,10 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     if env_bool("DB_SERVER_SIDE_BINDING", True):
         _db["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
 DATABASES = {"default": _db}
+# Web requests only (market.db_deadline): each statement may run this long on PostgreSQL, and a
+# request whose database has not answered this long after it began has its connection cut (503).
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
+DB_REQUEST_DEADLINE_SECONDS = env_float("DB_REQUEST_DEADLINE_SECONDS", 6.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (shared across processes when REDIS_URL is set) ------------------------------------
@@ -177,7 +215,16 @@ else:
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 6}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Refuses a password equal or close to the username.
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
+# ModelBackend behind two guards: credentials the database cannot hold are wrong without a query,
+# and failed sign-ins are limited per username and per address (market.accounts.backends).
+AUTHENTICATION_BACKENDS = ["market.accounts.backends.GuardedModelBackend"]
+SIGNIN_FAILURE_RATES = {
+    "username": os.environ.get("RATE_LIMIT_SIGNIN_USERNAME", "10/15min"),
+    "ip": os.environ.get("RATE_LIMIT_SIGNIN_IP", "50/15min"),
+}
 if env_bool("FAST_PASSWORD_HASHER", False):
     # Tests and benchmarks only: PBKDF2's cost dominates every Basic-auth request otherwise.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -202,7 +249,7 @@ WHITENOISE_USE_FINDERS = DEBUG  # in development, serve straight from the apps (
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "market.accounts.authentication.StrictTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
@@ -213,6 +260,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "market.api.Pagination",
+    # UTF-8 only, no duplicate keys, bounded nesting, no control characters (market.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "market.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -221,6 +274,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "market.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # How many reverse proxies stand in front (each appends to X-Forwarded-For). 0, the default:
+    # X-Forwarded-For is ignored and the client is REMOTE_ADDR, so rotating the header cannot
+    # dodge the per-address limits. DRF's own default (None) would trust the header blindly.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     # Per user and per IP on the write commands (views set throttle_scope); see market.throttling.
     "DEFAULT_THROTTLE_CLASSES": ["market.throttling.WriteCommandThrottle"],
     "DEFAULT_THROTTLE_RATES": {
@@ -250,6 +307,14 @@ SPECTACULAR_SETTINGS = {
 }
 # The product's status appears in several components (product, product detail, wish list): one name.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ProductStatusEnum": "product.models.Product.Status"}
+
+# --- Hostile input (market.request_guard) ----------------------------------------------------
+# Bodies over this many bytes are refused with 413 before they are read; our largest honest body
+# (a product with a long description) is a few KB.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# A CSRF failure is an error like any other: JSON in the project's shape.
+CSRF_FAILURE_VIEW = "market.errors.csrf_failure"
 
 # --- Event bus ------------------------------------------------------------------------------
 # "inline": durable subscribers run right after commit in the publishing process (the worker
@@ -342,6 +407,10 @@ if not env_bool("CIRCUIT_BREAKERS_ENABLED", True):
 RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
 # /metrics and /ops/*: with a token, only "Authorization: Bearer <token>"; without, loopback only.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Without a token, loopback clients may read them only in development, and only when no proxy stands
+# in front (behind a proxy on the same host every request arrives from loopback). Production
+# (DEBUG off) never exposes them without METRICS_TOKEN.
+OPERATOR_LOOPBACK_ALLOWED = DEBUG and REST_FRAMEWORK["NUM_PROXIES"] == 0
 # Every operation documents the shared error body for its 4xx/503 answers (schema conformance).
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",

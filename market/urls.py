@@ -14,8 +14,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # GET only: the HTML pages' OPTIONS answer would render a template that does not exist (a 500).
+    path(
+        "api/docs/", SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]), name="docs"
+    ),
+    path(
+        "api/redoc/", SpectacularRedocView.as_view(url_name="schema", http_method_names=["get", "head"]), name="redoc"
+    ),
     path("", include("market.accounts.urls")),
     path("", include("market.ops_urls")),
     path("", include("product.urls")),

@@ -166,7 +166,7 @@ def page_view(view):
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         try:
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
         except (OperationalError, InterfaceError) as exc:
             database_unavailable_response(exc)  # logs it as the API does
             response = render(
@@ -176,6 +176,13 @@ def page_view(view):
                 status=503,
             )
             response["Retry-After"] = str(DATABASE_RETRY_AFTER)
-            return response
+        if response.status_code == 405 and not response.content:  # require_POST and friends say nothing
+            refused = render(request, "market/not_allowed.html", status=405)
+            refused["Allow"] = response["Allow"]
+            response = refused
+        # A page answers people: its errors (a form sent back with what was typed, the 404 page)
+        # stay pages, where market.request_guard turns every other error into the API's JSON.
+        response.for_people = True
+        return response
 
     return wrapped

@@ -5,11 +5,14 @@ subscriber ``notice.notify`` outside any transaction, for one event or for a wor
 
 1. in one short transaction, create the events' notifications if absent: one per
    (event, recipient), enforced by a unique constraint, so a redelivery creates nothing;
-2. send each of them still pending through its channel, outside any transaction, then record
-   the outcomes (one UPDATE per distinct outcome): sent; failed at once (the provider said no
-   for good); or still pending with one more attempt (timeout, 5xx, network), in which case the
-   delivery is raised back to the bus, which retries it with backoff. Sent ones are skipped
-   next time, and the idempotency key (the notification's uuid) stays the same.
+2. send each of them still pending through its channel, outside any transaction, recording each
+   KakaoTalk send's outcome as soon as the provider has answered (one UPDATE each): sent; failed
+   at once (the provider said no for good); or still pending with one more attempt (timeout, 5xx,
+   network), in which case the delivery is raised back to the bus, which retries it with backoff.
+   Sent ones are skipped next time, and the idempotency key (the notification's uuid) stays the
+   same. A worker killed mid-batch therefore repeats at most the one send it had in flight, and
+   each run gets further than the last however often it is killed. Console outcomes (a log line,
+   harmless to repeat) are recorded together at the end, one UPDATE per distinct outcome.
 """
 
 from __future__ import annotations
@@ -133,17 +136,17 @@ def notification_send(*, notification: Notification) -> str:
 
 
 def notification_send_many(*, notifications: Iterable[Notification]) -> list[str]:
-    """Send each pending notification (outside any transaction), then record the outcomes, one
-    UPDATE per distinct outcome rather than one per notification (every console "sent" of a
-    batch is one statement). Returns the outcomes in order.
+    """Send each pending notification (outside any transaction) and record its outcome: a
+    KakaoTalk send's right after the provider answered, so a crash repeats at most the send in
+    flight (the provider drops that repeat by the notification's idempotency key, its uuid, which
+    never changes); console outcomes together at the end, one UPDATE per distinct outcome (every
+    console "sent" of a batch is one statement). Returns the outcomes in order.
 
     After a transient failure the rest of that channel's notifications are not tried now
     ("retry", no attempt counted): a batch whose provider is down costs one timeout, not one per
-    notification. A crash between a send and its record makes the delivery run again and resend:
-    the provider drops the repeat by the notification's idempotency key (its uuid), which never
-    changes."""
+    notification."""
     outcomes: list[str] = []
-    records: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    records: dict[str, tuple[dict[str, Any], list[int]]] = {}  # console outcomes, recorded at the end
     unwell: set[str] = set()  # channels that failed transiently in this call
     for notification in notifications:
         if notification.channel in unwell:
@@ -155,16 +158,22 @@ def notification_send_many(*, notifications: Iterable[Notification]) -> list[str
         outcomes.append(outcome)
         if outcome == "retry":
             unwell.add(notification.channel)
-        key = json.dumps(values, sort_keys=True, default=str)
-        records.setdefault(key, (values, []))[1].append(notification.pk)
+        if notification.channel == Notification.Channel.CONSOLE:
+            key = json.dumps(values, sort_keys=True, default=str)
+            records.setdefault(key, (values, []))[1].append(notification.pk)
+        else:
+            _record(values, [notification.pk])  # now: a crash after this point repeats nothing
         observability.emit("notification_finished", channel=notification.channel, status=outcome)
-    now = timezone.now()
     for values, pks in records.values():
-        if values.get("status") == Notification.Status.SENT:
-            values = {**values, "sent_at": now}
-        pending = Notification.objects.filter(pk__in=pks, status=Notification.Status.PENDING)
-        pending.update(**values, attempts=F("attempts") + 1)
+        _record(values, pks)
     return outcomes
+
+
+def _record(values: dict[str, Any], pks: list[int]) -> None:
+    if values.get("status") == Notification.Status.SENT:
+        values = {**values, "sent_at": timezone.now()}
+    pending = Notification.objects.filter(pk__in=pks, status=Notification.Status.PENDING)
+    pending.update(**values, attempts=F("attempts") + 1)
 
 
 def _send_one(notification: Notification) -> tuple[str, dict[str, Any]]:

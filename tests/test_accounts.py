@@ -81,3 +81,10 @@ def test_malformed_json_and_wrong_content_type_are_4xx(anon):
     assert (malformed.status_code, malformed.data["code"]) == (400, "parse_error")
     wrong_type = anon.post("/api/auth/register/", "<xml/>", content_type="application/xml")
     assert (wrong_type.status_code, wrong_type.data["code"]) == (415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(("username", "password"), [("minsu2024", "minsu2024"), ("minsu2024", "Minsu2024!")])
+def test_a_password_like_the_username_is_refused(anon, username, password):
+    response = anon.post("/api/auth/register/", {"username": username, "password": password}, format="json")
+    assert (response.status_code, response.data["code"]) == (400, "weak_password")
+    assert any("similar" in message for message in response.data["details"]["password"])

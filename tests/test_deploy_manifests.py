@@ -386,3 +386,17 @@ def test_probe_paths_resolve_in_urlconf(path):
     from django.urls import resolve
 
     resolve(path)  # raises Resolver404 if market/urls.py does not route it
+
+
+def test_k8s_runs_behind_https_with_one_trusted_proxy(k8s_docs):
+    config = _one(k8s_docs, "configmap.yaml", "ConfigMap")["data"]
+    assert config["SECURE_HTTPS"] == "1"
+    assert config["NUM_PROXIES"] == "1"
+    assert config["DEBUG"] == "false"
+    secret = _one(k8s_docs, "secret.yaml", "Secret")["stringData"]
+    assert "METRICS_TOKEN" in secret, "production answers 403 on /metrics without a token"
+
+
+def test_compose_shows_the_https_switch(compose):
+    env = compose["x-env"]
+    assert "SECURE_HTTPS" in env and "NUM_PROXIES" in env and "METRICS_TOKEN" in env

@@ -67,7 +67,7 @@ def sign_up(request):
             field = None if isinstance(exc, TryAgainShortly) else _FIELD_OF_CODE.get(exc.code)
             form.add_error(field, error_message(exc))
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user)  # the one backend (market.accounts.backends) signs them in
             return redirect(_next_url(request))
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "market/sign_up.html", {"form": form, "next": _next_url(request, "")}, status=status)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from market import metrics, resilience
+from tests.ops import wsgi as wsgi_calls
 
 # Listeners for the metrics register on import; the web process imports it with its middleware.
 assert metrics.registry is not None
@@ -62,3 +65,14 @@ def goods(db, seller, buyer, drain):
     drain()
     payment = Payment.objects.get(reservation_id=reservation.pk)
     return {"available": available, "held": held, "reservation": reservation, "payment": payment}
+
+
+@pytest.fixture
+def wsgi():
+    """``call`` inside the test's transaction: the WSGI handler would otherwise close "old"
+    connections at each request's start and end (Django's test client switches that off too)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield wsgi_calls.call
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from django.db import OperationalError
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
@@ -16,7 +17,9 @@ class Flaky:
         self.reset()
 
     def reset(self) -> None:
-        self.mode = "fail"  # "fail": 503 like a lock timeout; "raise": an exception; "ok"
+        # "fail": 503 like a lock timeout; "raise": a database exception; "bug": any other exception;
+        # "bad": a client's 400; "ok"
+        self.mode = "fail"
         self.calls = 0
         self.gate: threading.Event | None = None  # when set, calls wait for it
         self.entered = threading.Event()
@@ -28,7 +31,11 @@ class Flaky:
         if self.gate is not None:
             self.gate.wait(timeout=10)
         if self.mode == "raise":
+            raise OperationalError("the database went away")
+        if self.mode == "bug":
             raise RuntimeError("the reservation path blew up")
+        if self.mode == "bad":
+            return JsonResponse({"code": "invalid", "message": "no"}, status=400)
         if self.mode == "fail":
             response = JsonResponse({"code": "database_unavailable", "message": "lock timeout"}, status=503)
             response["Retry-After"] = "5"
@@ -39,8 +46,18 @@ class Flaky:
 flaky = Flaky()
 
 
+SIGNED_IN = {"HTTP_AUTHORIZATION": "Token flaky"}
+
+
+class SignedIn:
+    is_authenticated = True
+    pk = id = 1
+
+
 @csrf_exempt
 def reserve(request):
+    if request.headers.get("Authorization") == SIGNED_IN["HTTP_AUTHORIZATION"]:
+        request.user = SignedIn()  # what DRF does once it has authenticated the caller
     return flaky.hit()
 
 

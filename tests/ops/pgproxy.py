@@ -75,3 +75,20 @@ class TcpProxy:
     def close(self) -> None:
         self.cut()
         self.listener.close()
+
+
+def main() -> None:
+    """Run a proxy as its own process (``python -m tests.ops.pgproxy HOST PORT``), so a test can
+    freeze it with SIGSTOP: connections stay open and the kernel still accepts new ones, but
+    nothing is forwarded any more, which is what a frozen network looks like to a client."""
+    import sys
+    import time
+
+    proxy = TcpProxy((sys.argv[1], int(sys.argv[2])))
+    print(proxy.port, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client, override_settings
 
 from market import resilience
-from tests.ops.flaky_urls import flaky
+from tests.ops.flaky_urls import SIGNED_IN, flaky
 
 BREAKERS = {
     "reservations": {
@@ -41,7 +41,7 @@ def hammer(threads: int, per_thread: int, path: str = "/flaky/reserve/", method:
     start = threading.Barrier(threads)
 
     def work():
-        client = Client()
+        client = Client(**SIGNED_IN)
         start.wait()
         for _ in range(per_thread):
             response = getattr(client, method)(path)
@@ -83,7 +83,7 @@ def test_opens_fails_fast_tries_once_and_closes_under_concurrent_load(flaky_site
     flaky_site.mode = "ok"
     flaky_site.gate = threading.Event()
     flaky_site.entered.clear()  # it was set by the calls of step 1
-    trial_thread = threading.Thread(target=lambda: results.append(Client().post("/flaky/reserve/")))
+    trial_thread = threading.Thread(target=lambda: results.append(Client(**SIGNED_IN).post("/flaky/reserve/")))
     results: list = []
     trial_thread.start()
     assert flaky_site.entered.wait(timeout=10)
@@ -103,20 +103,51 @@ def test_opens_fails_fast_tries_once_and_closes_under_concurrent_load(flaky_site
     assert flaky_site.calls == reached + 1 + 100
 
 
-def test_exceptions_count_as_failures(flaky_site):
+def test_database_exceptions_count_as_failures(flaky_site):
     flaky_site.mode = "raise"
-    client = Client(raise_request_exception=False)
+    client = Client(raise_request_exception=False, **SIGNED_IN)
     for _ in range(10):
-        assert client.post("/flaky/reserve/").status_code == 500
+        assert client.post("/flaky/reserve/").status_code == 503
     assert resilience.breakers()["reservations"].state == resilience.OPEN
     response = client.post("/flaky/reserve/")
     assert shed(response)
     assert flaky_site.calls == 10
 
 
+@pytest.mark.parametrize("mode", ["bug", "bad"])
+def test_bugs_and_bad_requests_are_not_what_it_protects(flaky_site, mode):
+    flaky_site.mode = mode
+    client = Client(raise_request_exception=False, **SIGNED_IN)
+    for _ in range(50):
+        assert client.post("/flaky/reserve/").status_code in (400, 500)
+    assert resilience.breakers()["reservations"].snapshot()["calls_in_window"] == 0
+    assert resilience.breakers()["reservations"].state == resilience.CLOSED
+
+
+def test_unauthenticated_failures_never_move_it(flaky_site):
+    """Failing for callers it cannot vouch for (no credentials, or credentials nobody accepted)."""
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Token junk"}, {"HTTP_COOKIE": "sessionid=junk"}):
+        client = Client(**headers)
+        for _ in range(30):
+            assert client.post("/flaky/reserve/").status_code == 503
+    assert resilience.breakers()["reservations"].snapshot()["calls_in_window"] == 0
+
+
+def test_an_uncounted_trial_hands_the_trial_on(flaky_site, clock):
+    breaker = resilience.breakers()["reservations"]
+    breaker.force_open()
+    clock.advance(5)
+    flaky_site.mode = "fail"
+    assert Client(HTTP_AUTHORIZATION="Token junk").post("/flaky/reserve/").status_code == 503  # the trial, uncounted
+    assert breaker.state == resilience.HALF_OPEN
+    flaky_site.mode = "ok"
+    assert Client(**SIGNED_IN).post("/flaky/reserve/").status_code == 201  # the next request is the trial
+    assert breaker.state == resilience.CLOSED
+
+
 def test_other_routes_and_methods_never_pass_through_it(flaky_site):
     resilience.breakers()["reservations"].force_open()
-    client = Client()
+    client = Client(**SIGNED_IN)
     assert client.get("/flaky/read/").status_code == 200
     assert client.post("/flaky/read/").status_code == 200
     flaky_site.mode = "ok"

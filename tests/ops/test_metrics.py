@@ -104,6 +104,15 @@ def test_without_a_token_only_loopback_may_scrape(client):
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
 
 
+@override_settings(METRICS_TOKEN="", DEBUG=False, OPERATOR_LOOPBACK_ALLOWED=False)
+@pytest.mark.parametrize("path", ["/metrics", "/ops/breakers", "/ops/backlog"])
+def test_production_never_exposes_them_without_a_token_not_even_to_loopback(client, path):
+    """Behind a reverse proxy on the same host every request comes from 127.0.0.1."""
+    response = client.get(path, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
 def test_backlog_route_lists_subscribers(client, goods):
     body = client.get("/ops/backlog").json()
     rows = {row["subscriber"]: row for row in body["subscribers"]}
