@@ -1,5 +1,7 @@
+import os
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from market import bus
@@ -55,14 +57,15 @@ class Command(BaseCommand):
         from market import architecture
 
         text, target = architecture.markdown(), architecture.path()
+        shown = os.path.relpath(target, settings.BASE_DIR)
         if check:
             if not target.exists() or target.read_text(encoding="utf-8") != text:
-                raise CommandError(f"{target} is stale: run `python manage.py events docs`")
-            self.stdout.write(f"{target} is up to date")
+                raise CommandError(f"{shown} is stale: run `python manage.py events docs`")
+            self.stdout.write(f"{shown} is up to date")
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        self.stdout.write(f"wrote {target}")
+        self.stdout.write(f"wrote {shown}")
 
     def do_pause(self, subscriber: str, **_):
         bus.pause(subscriber)
