@@ -11,6 +11,8 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
+from bench.scenarios import FLOOR_OF, TARGET_LEVEL, Run
+
 BENCH = Path(__file__).resolve().parent
 
 
@@ -92,7 +94,6 @@ def _worst_lag(run) -> tuple[float | None, float | None]:
 
 def _pairs(runs) -> list[tuple]:
     """(floor_reserve, reserve) at the target level, once per measurement of the pair."""
-    from bench.run import TARGET_LEVEL
 
     pairs = []
     for repeat in sorted({getattr(r, "repeat", 0) for r in runs}):
@@ -122,7 +123,6 @@ def targets(bench) -> list[tuple[str, str, bool | None]]:
     several times, the ratio and the p99 are the medians over the pairs (each pair listed), and
     what must always hold (no 5xx, no socket errors, lag under 1 s, a steady backlog) is judged on
     the worst pair."""
-    from bench.run import TARGET_LEVEL
 
     runs = bench.runs
     out: list[tuple[str, str, bool | None]] = []
@@ -212,8 +212,6 @@ def write(bench) -> None:
 
 
 def markdown(bench, info: dict) -> str:
-    from bench.run import FLOOR_OF
-
     args = bench.args
     runs = bench.runs
     lines = [
@@ -361,8 +359,6 @@ def rerender(folder: Path) -> None:
     """Write report.md (and plot.png) again from results.json, e.g. after editing bench/analysis.md."""
     import argparse
     from types import SimpleNamespace
-
-    from bench.run import Run
 
     data = json.loads((folder / "results.json").read_text())
     runs = []

@@ -23,23 +23,24 @@ import sys
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script (bench/run.py), the project root is not on the path yet.
+sys.path.insert(0, str(ROOT))
+
+from bench import report  # noqa: E402
+from bench.scenarios import (  # noqa: E402
+    ALL_SCENARIOS,
+    TARGET_LEVEL,
+    WRITE_SCENARIOS,
+    Run,
+)
+
 BENCH = ROOT / "bench"
 VENV_BIN = Path(sys.executable).parent
 PYTHON = sys.executable
-
-READ_SCENARIOS = ["product_list", "product_search", "product_detail", "mypage"]
-WRITE_SCENARIOS = ["reserve", "pay", "cancel"]
-FLOOR_SCENARIOS = ["floor_ping", "floor_reserve"]
-ALL_SCENARIOS = FLOOR_SCENARIOS + READ_SCENARIOS + WRITE_SCENARIOS
-# The level the targets are stated at.
-TARGET_LEVEL = 32
-# Which floor each scenario is compared with.
-FLOOR_OF = {name: "floor_ping" for name in READ_SCENARIOS} | {name: "floor_reserve" for name in WRITE_SCENARIOS}
 
 # Rate limits off for the benchmark (one load generator drives many users from one address).
 # The names follow market/settings.py; unknown ones are harmless.
@@ -188,61 +189,6 @@ class Server:
 # --- load ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    scenario: str
-    connections: int
-    dispatch: str
-    rps: float = 0.0
-    requests: int = 0
-    latency_ms: dict[str, float] = field(default_factory=dict)
-    codes: dict[str, int] = field(default_factory=dict)
-    socket_errors: dict[str, int] = field(default_factory=dict)
-    wraps: int = 0
-    lines: int = 0
-    duration: float = 0.0
-    loadavg_before: float = 0.0
-    loadavg_after: float = 0.0
-    lag: dict[str, dict] = field(default_factory=dict)
-    backlog: dict = field(default_factory=dict)
-    # 0: the level's own run. 1, 2, ...: the target pair (floor_reserve, reserve at 32 clients)
-    # measured again (--target-repeats); the targets take the median pair.
-    repeat: int = 0
-
-    @property
-    def ok(self) -> int:
-        return sum(n for code, n in self.codes.items() if code.startswith("2"))
-
-    @property
-    def sustained_rps(self) -> float | None:
-        """Successful requests ÷ (load time + time until the backlog they caused was empty): the
-        rate the whole system sustains, deliveries included. A scenario that publishes nothing
-        (the floor) sustains its request rate; None when the backlog did not drain."""
-        if not self.rps or not self.requests:
-            return None
-        seconds = self.requests / self.rps
-        if self.scenario not in WRITE_SCENARIOS:
-            return self.ok / seconds
-        drained = self.backlog.get("drain_after_load_s")
-        return None if drained is None else self.ok / (seconds + drained)
-
-    @property
-    def conflicts(self) -> int:
-        return self.codes.get("409", 0)
-
-    @property
-    def errors_5xx(self) -> int:
-        return sum(n for code, n in self.codes.items() if code.startswith("5"))
-
-    @property
-    def other_non_2xx(self) -> dict[str, int]:
-        return {c: n for c, n in sorted(self.codes.items()) if not c.startswith("2") and c != "409"}
-
-    @property
-    def socket_error_count(self) -> int:
-        return sum(self.socket_errors.get(k, 0) for k in ("connect", "read", "write", "timeout"))
-
-
 def write_lines(path: Path, rows: list[tuple[str, str, str, str]]) -> int:
     with path.open("w") as f:
         for method, url, token, body in rows:
@@ -376,16 +322,17 @@ class Bench:
         self.db = Database(args.pg_host, args.pg_port, args.pg_user, args.db_name)
         self.port = args.port or free_port()
         self.env = (
-            {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+            dict(os.environ)
             | NO_LIMITS_ENV
             | {
+                # market.settings plus the floor app and its URLs: production settings know nothing of bench/.
+                "DJANGO_SETTINGS_MODULE": "bench.settings",
                 "DATABASE_URL": self.db.url,
                 "DEBUG": "false",
                 "SECRET_KEY": "bench-not-secret-" + "x" * 40,
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "FAST_PASSWORD_HASHER": "1",
                 "LOG_LEVEL": "WARNING",
-                "BENCH_FLOOR": "1",
                 "EVENTS_DISPATCH": "worker",
                 "GUNICORN_MAX_REQUESTS": str(args.max_requests),
                 "PYTHONDONTWRITEBYTECODE": "1",
@@ -648,8 +595,6 @@ class Bench:
                 self.db.drop()
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.uptime["after"] = uptime()
-        from bench import report
-
         report.write(self)
         log(f"report: {self.out / 'report.md'}")
 
@@ -710,7 +655,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     Bench(parse_args(argv)).execute()
 

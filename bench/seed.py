@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 WORDS = ["자전거", "노트북", "카메라", "책상", "의자", "아이폰", "갤럭시", "모니터", "키보드", "가방", "텐트", "기타"]
 PASSWORD = "bench-password"  # noqa: S105 (throwaway benchmark accounts)

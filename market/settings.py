@@ -116,11 +116,6 @@ MIDDLEWARE = [
     "market.errors.DatabaseUnavailableMiddleware",
 ]
 
-# The benchmark's floor endpoints (bench/floor): installed only when benchmarking.
-BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
-if BENCH_FLOOR:
-    INSTALLED_APPS.append("bench.floor")
-
 ROOT_URLCONF = "market.urls"
 WSGI_APPLICATION = "market.wsgi.application"
 

@@ -1,7 +1,6 @@
 """The site's routes. Each context mounts its own urls.py at the root (by dotted path, so market
 imports no app); the shared pieces (accounts, schema, docs, health) live here."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -45,6 +44,3 @@ handler400 = "market.errors.json_400"
 handler403 = "market.errors.json_403"
 handler404 = "market.errors.json_404"
 handler500 = "market.errors.json_500"
-
-if settings.BENCH_FLOOR:  # the benchmark's minimal endpoints, never in a normal deployment
-    urlpatterns.append(path("bench/floor/", include("bench.floor.urls")))

@@ -242,3 +242,33 @@ def test_the_inline_dispatch_run_is_reported_beside_the_targets():
     measured = {name: value for name, value, _ in report.targets(SimpleNamespace(runs=runs))}
     inline = next(value for name, value in measured.items() if "inline dispatch" in name)
     assert inline == "20% sustained, 25% request-only"  # 1000 / (10 + 2.5) / 400
+
+
+def test_only_the_benchmarks_own_settings_mount_the_floor():
+    from django.conf import settings
+    from django.urls import Resolver404, resolve
+
+    import bench.settings
+
+    assert not [app for app in settings.INSTALLED_APPS if app.startswith("bench")]
+    with pytest.raises(Resolver404):
+        resolve("/bench/floor/ping/")
+    assert "bench.floor" in bench.settings.INSTALLED_APPS
+    assert bench.settings.ROOT_URLCONF == "bench.urls"
+
+
+def test_report_and_run_share_definitions_without_importing_each_other():
+    import ast
+
+    def imported(name: str) -> set[str]:
+        tree = ast.parse((Path(__file__).resolve().parents[2] / "bench" / f"{name}.py").read_text())
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        return found
+
+    assert "bench.run" not in imported("report")
+    assert "bench.scenarios" in imported("report") and "bench.scenarios" in imported("run")

@@ -1,18 +1,22 @@
+import os
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from market import bus
 
 
 class Command(BaseCommand):
-    help = "Operate the event bus: backlog, pause, resume, requeue, purge, subscribers."
+    help = "Operate the event bus: backlog, pause, resume, requeue, purge, subscribers, catalogue, docs."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("backlog", help="Pending, failing, dead and done deliveries per subscriber.")
         sub.add_parser("subscribers", help="Every subscriber and the events it handles.")
         sub.add_parser("catalogue", help="Markdown table: every event and who handles it (for the README).")
+        p = sub.add_parser("docs", help="Write docs/architecture.md from the bus registry and market/events.py.")
+        p.add_argument("--check", action="store_true", help="Write nothing; fail when the committed file is stale.")
         for name, text in (("pause", "Hold a subscriber's deliveries."), ("resume", "Let them run again.")):
             p = sub.add_parser(name, help=text)
             p.add_argument("subscriber")
@@ -48,6 +52,20 @@ class Command(BaseCommand):
 
     def do_catalogue(self, **_):
         self.stdout.write(bus.catalogue_markdown())
+
+    def do_docs(self, check: bool = False, **_):
+        from market import architecture
+
+        text, target = architecture.markdown(), architecture.path()
+        shown = os.path.relpath(target, settings.BASE_DIR)
+        if check:
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                raise CommandError(f"{shown} is stale: run `python manage.py events docs`")
+            self.stdout.write(f"{shown} is up to date")
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        self.stdout.write(f"wrote {shown}")
 
     def do_pause(self, subscriber: str, **_):
         bus.pause(subscriber)
