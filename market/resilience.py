@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.http import JsonResponse
+from django.utils.translation import gettext
 
 from market import observability
 from market.errors import error_body
@@ -287,7 +288,7 @@ def shed_response(breaker: CircuitBreaker) -> JsonResponse:
     response = JsonResponse(
         error_body(
             "try_again_shortly",
-            "Reservations are very busy right now. Please try again in a few seconds.",
+            gettext("Reservations are very busy right now. Please try again in a few seconds."),
             {"retry_after": retry_after, "breaker": breaker.name},
         ),
         status=503,

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Korean unless the client asks otherwise (Accept-Language, the language cookie, /i18n/setlang/).
     "django.middleware.locale.LocaleMiddleware",
+    "market.errors.JsonNotFoundMiddleware",  # unmatched /api/ and reference URLs: JSON 404, DEBUG too
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

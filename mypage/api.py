@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -56,7 +57,7 @@ class FilterInput(serializers.Serializer):
 def _filters(request) -> dict:
     serializer = FilterInput(data=request.query_params)
     if not serializer.is_valid():
-        raise ValidationFailed("Unknown status filter.", code="invalid_filter", **serializer.errors)
+        raise ValidationFailed(_("Unknown status filter."), code="invalid_filter", **serializer.errors)
     return dict(serializer.validated_data)
 
 
@@ -142,7 +143,7 @@ class MyPagesHalApi(APIView):
     def get(self, request):
         paging = HalPageInput(data=request.query_params)
         if not paging.is_valid():
-            raise ValidationFailed("Invalid paging.", code="invalid_paging", **paging.errors)
+            raise ValidationFailed(_("Invalid paging."), code="invalid_paging", **paging.errors)
         number, size = paging.validated_data["page"], paging.validated_data["size"]
         rows = selectors.mypage_rows_for_buyer(buyer_id=request.user.pk)
         total = rows.count()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext as _
 
 from market.errors import Conflict
 
@@ -62,9 +63,9 @@ class Reservation(models.Model):
     def cancel(self) -> None:
         """reserved → cancelled. A paid (completed) reservation can no longer be cancelled."""
         if self.status == self.Status.COMPLETED:
-            raise Conflict("The reservation is already paid; it cannot be cancelled.", code="already_paid")
+            raise Conflict(_("The reservation is already paid; it cannot be cancelled."), code="already_paid")
         if self.status == self.Status.CANCELLED:
-            raise Conflict("The reservation is already cancelled.", code="already_cancelled")
+            raise Conflict(_("The reservation is already cancelled."), code="already_cancelled")
         self.status = self.Status.CANCELLED
 
     def complete(self) -> bool:

@@ -22,6 +22,12 @@ RESERVATION_FIELDS = {
     "seller_id",
     "created_at",
     "updated_at",
+    # links: itself, what it relates to, and the cancel action (null unless the reader may cancel)
+    "url",
+    "product",
+    "payment",
+    "mypage",
+    "cancel",
 }
 
 
