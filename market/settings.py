@@ -217,7 +217,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "market.renderers.BrowsableAPIRenderer",  # DRF's, under our name and fonts
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "market.errors.api_exception_handler",
@@ -299,7 +299,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's default config gives "django" a plain console handler of its own (with DEBUG on):
+        # every line of it (a 409's "Conflict: /api/...", the autoreloader's) came out twice.
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }
 
 

@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from mypage.models import MyPageRow, TimelineEntry
+from mypage.models import MyPageRow, SaleRow, TimelineEntry
 
 
 class TimelineInline(admin.TabularInline):
@@ -40,4 +43,58 @@ class MyPageRowAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SaleRow)
+class SaleRowAdmin(admin.ModelAdmin):
+    """A seller's reservations on their products, with the buyer and the payment state, read only
+    (from the my-page read model: the seller needs no access to the reservation or payment
+    contexts' tables). Every signed-in user sees the rows of their own products only, staff too."""
+
+    list_display = (
+        "reservation_id",
+        "product_link",
+        "price",
+        "buyer_name",
+        "reservation_status",
+        "payment_status",
+        "product_status",
+        "created_at",
+    )
+    list_filter = ("reservation_status", "payment_status", "product_status")
+    search_fields = ("product_name", "buyer_name", "=reservation_id")
+    inlines = [TimelineInline]
+    ordering = ("-created_at", "-reservation_id")
+    show_full_result_count = False
+
+    @admin.display(description=_("product"), ordering="product_name")
+    def product_link(self, row: SaleRow):
+        if row.product_id is None:
+            return row.product_name
+        url = reverse("admin:product_product_change", args=[row.product_id])
+        return format_html('<a href="{}">{}</a>', url, row.product_name)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(seller_id=request.user.pk)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in MyPageRow._meta.fields]
+
+    def _signed_in(self, request) -> bool:
+        return request.user.is_active and request.user.is_authenticated
+
+    def has_module_permission(self, request) -> bool:
+        return self._signed_in(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._signed_in(request) and (obj is None or obj.seller_id == request.user.pk)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

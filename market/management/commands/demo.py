@@ -17,17 +17,22 @@ expected state. Any state not reached fails the command (non-zero exit), so CI c
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from rest_framework.test import APIClient
 
 from market import bus
 
 PASSWORD = "demo-pass-1234"  # noqa: S105 (demo accounts on a demo database)
 USERS = {"seller": "01011112222", "buyer": "01033334444", "buyer2": "01055556666"}
+README_ACCOUNTS = ("seller", "buyer", "buyer2", "admin")  # manage.py demo_accounts; the demo never uses them
 MYPAGE = "mypage.project"
 PRODUCT_SELLS = "product.sell_on_payment"
 RESERVATION_COMPLETES = "reservation.complete_on_payment"
@@ -37,18 +42,58 @@ class DemoFailed(Exception):
     pass
 
 
+def shown_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def padded(text: str, width: int) -> str:
+    return text + " " * (width - shown_width(text))
+
+
 class Command(BaseCommand):
     help = "Replay the reference scenario end to end and check every state (exits non-zero if one is not reached)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--fresh", action="store_true", help="Flush the database first.")
+        parser.add_argument(
+            "--fresh", action="store_true", help="Empty the database first (says so, and which demo accounts go)."
+        )
 
     # --- plumbing ---------------------------------------------------------------------------
 
     def handle(self, *args, fresh: bool, **options):
+        # The tables are the output: the log lines every request and notification writes (JSON by
+        # default) would bury them. -v 2 keeps them.
+        if options["verbosity"] < 2:
+            logging.disable(logging.INFO)
+        try:
+            self.prepare(fresh=fresh)
+            self.replay()
+        finally:
+            logging.disable(logging.NOTSET)
+
+    def prepare(self, *, fresh: bool) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        database = connection.settings_dict["NAME"]
         if fresh:
+            accounts = sorted(
+                get_user_model().objects.filter(username__in=README_ACCOUNTS).values_list("username", flat=True)
+            )
+            warning = f"--fresh: emptying the database {database} first"
+            if accounts:
+                warning += (
+                    f", which deletes the demo accounts {', '.join(accounts)} "
+                    "(python manage.py demo_accounts creates them again)"
+                )
+            self.stdout.write(self.style.WARNING(warning + "."))
             call_command("flush", interactive=False, verbosity=0)
+        else:
+            self.stdout.write(
+                f"Adding the demo's users ({', '.join(f'demo_{n}' for n in USERS)}) and three products to {database}."
+                " (`make demo` replays on a database of its own.)"
+            )
+
+    def replay(self) -> None:
         self.mismatches: list[str] = []
         self.earlier_notes: dict[str, set[int]] = {}
         self.products: dict[str, int] = {}
@@ -187,12 +232,12 @@ class Command(BaseCommand):
 
     def table(self, title: str, headers: list[str], rows: list[list[Any]]) -> None:
         cells = [[str(c) for c in row] for row in rows]
-        widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
+        widths = [max([shown_width(h)] + [shown_width(row[i]) for row in cells]) for i, h in enumerate(headers)]
         self.stdout.write(f"\n{title}")
-        self.stdout.write("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+        self.stdout.write("  " + "  ".join(padded(h, w) for h, w in zip(headers, widths, strict=True)).rstrip())
         self.stdout.write("  " + "  ".join("-" * w for w in widths))
         for row in cells:
-            self.stdout.write("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+            self.stdout.write("  " + "  ".join(padded(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
         if not cells:
             self.stdout.write("  (none)")
 
