@@ -46,13 +46,14 @@ class Link(serializers.Field):
         *,
         when: Condition | None = None,
         query: Mapping[str, str] | None = None,
+        help_text: str | None = None,
         **route_kwargs: str,
     ) -> None:
         self.view_name = view_name
         self.route_kwargs = route_kwargs
         self.query = query or {}
         self.when = when
-        super().__init__(source="*", read_only=True)
+        super().__init__(source="*", read_only=True, help_text=help_text)
 
     def to_representation(self, obj: Any) -> str | None:
         return self.url_for(obj, self.context.get("request"))

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from market.api import HAL_PAGE_PARAMETERS, HalPageInput, Pagination, hal_collection, hal_page_info
 from market.errors import ValidationFailed
+from market.filters import DateRangeFilter
 from market.links import Link
 from mypage import selectors
 from mypage.models import MyPageRow, PaymentStatus, ReservationStatus
@@ -61,7 +62,7 @@ class RowFilter(django_filters.FilterSet):
         field_name="reservation_status", choices=ReservationStatus.choices, label=_("Reservation status")
     )
     payment_status = django_filters.ChoiceFilter(choices=PaymentStatus.choices, label=_("Payment status"))
-    created = django_filters.DateFromToRangeFilter(field_name="created_at", label=_("Reserved between (dates)"))
+    created = DateRangeFilter(field_name="created_at", label=_("Reserved between (dates)"))
 
     class Meta:
         model = MyPageRow

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.api import Pagination, path_id
+from market.filters import DateRangeFilter
 from market.links import Link
 from notice import services
 from notice.models import Notification
@@ -40,7 +41,7 @@ class NotificationOutput(serializers.Serializer):
 
 class NotificationFilter(django_filters.FilterSet):
     read = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", exclude=True, label=_("Read"))
-    created = django_filters.DateFromToRangeFilter(field_name="created_at", label=_("Sent between (dates)"))
+    created = DateRangeFilter(field_name="created_at", label=_("Sent between (dates)"))
 
     class Meta:
         model = Notification

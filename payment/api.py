@@ -30,6 +30,7 @@ from market.api import (
 )
 from market.db import MAX_ID
 from market.errors import Conflict
+from market.filters import DateRangeFilter
 from market.links import Link, is_reader_while
 from payment import selectors, services
 from payment.models import Payment
@@ -86,7 +87,7 @@ class PaymentFilter(django_filters.FilterSet):
     reservation = django_filters.NumberFilter(
         field_name="reservation_id", min_value=1, max_value=MAX_ID, label=_("Reservation id")
     )
-    created = django_filters.DateFromToRangeFilter(field_name="created_at", label=_("Requested between (dates)"))
+    created = DateRangeFilter(field_name="created_at", label=_("Requested between (dates)"))
 
     class Meta:
         model = Payment

@@ -28,6 +28,7 @@ from market.api import (
     validated,
 )
 from market.db import MAX_ID
+from market.filters import DateRangeFilter
 from market.links import Link, is_reader_while
 from reservation import selectors, services
 from reservation.models import Reservation
@@ -89,7 +90,7 @@ class ReservationFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(choices=Reservation.Status.choices, label=_("Status"))
     product = django_filters.NumberFilter(field_name="product_id", min_value=1, max_value=MAX_ID, label=_("Product id"))
-    created = django_filters.DateFromToRangeFilter(field_name="created_at", label=_("Reserved between (dates)"))
+    created = DateRangeFilter(field_name="created_at", label=_("Reserved between (dates)"))
 
     class Meta:
         model = Reservation
