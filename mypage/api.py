@@ -77,7 +77,7 @@ class RowFilterBackend(django_filters.rest_framework.DjangoFilterBackend):
         if filterset is None:
             return queryset
         if not filterset.is_valid():
-            raise ValidationFailed(_("Unknown status filter."), code="invalid_filter", **filterset.errors)
+            raise ValidationFailed(_("A filter is not valid; see details."), code="invalid_filter", **filterset.errors)
         return filterset.qs
 
 
