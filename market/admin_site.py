@@ -26,9 +26,10 @@ class MarketAdminSite(admin.AdminSite):
         from django.contrib.auth.forms import AuthenticationForm
 
         self.login_form = AuthenticationForm
-        # Signing in without a destination lands on the products (what a seller came for), not
-        # on the index.
-        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+        # Signing in without a destination (or with the index as one, as /admin/ sends) lands on
+        # the products: what a seller came for.
+        wanted = request.POST.get(REDIRECT_FIELD_NAME, request.GET.get(REDIRECT_FIELD_NAME))
+        if wanted in (None, "", reverse("admin:index", current_app=self.name)):
             extra_context = {
                 REDIRECT_FIELD_NAME: reverse("admin:product_product_changelist", current_app=self.name),
                 **(extra_context or {}),
@@ -55,3 +56,21 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
 class MarketAdminConfig(AdminConfig):
     default_site = "market.admin_site.MarketAdminSite"
+
+
+def choices_filter(field: str, title, labels: dict[str, object]) -> type[admin.SimpleListFilter]:
+    """A list filter on ``field`` whose title and choices read in the admin's language (the
+    models' own choice labels are English words). Same URL as Django's: ``?<field>__exact=``."""
+
+    class ChoicesFilter(admin.SimpleListFilter):
+        parameter_name = f"{field}__exact"
+
+        def lookups(self, request, model_admin):
+            return list(labels.items())
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            return queryset.filter(**{field: value}) if value in labels else queryset
+
+    ChoicesFilter.title = title
+    return ChoicesFilter

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from market.admin_site import choices_filter
 from mypage.models import MyPageRow, SaleRow, TimelineEntry
 
 
@@ -46,6 +47,12 @@ class MyPageRowAdmin(admin.ModelAdmin):
         return False
 
 
+# The states as the admin shows them (the models' choices are English words).
+RESERVATION_LABELS = {"reserved": _("reserved"), "cancelled": _("cancelled"), "completed": _("completed (paid)")}
+PAYMENT_LABELS = {"unpaid": _("unpaid"), "paid": _("paid"), "voided": _("voided")}
+PRODUCT_LABELS = {"available": _("available"), "pending": _("pending (reserved)"), "sold_out": _("sold out")}
+
+
 @admin.register(SaleRow)
 class SaleRowAdmin(admin.ModelAdmin):
     """A seller's reservations on their products, with the buyer and the payment state, read only
@@ -53,20 +60,28 @@ class SaleRowAdmin(admin.ModelAdmin):
     contexts' tables). Every signed-in user sees the rows of their own products only, staff too."""
 
     list_display = (
-        "reservation_id",
+        "reservation_number",
         "product_link",
-        "price",
-        "buyer_name",
-        "reservation_status",
-        "payment_status",
-        "product_status",
-        "created_at",
+        "amount",
+        "buyer",
+        "reservation_state",
+        "payment_state",
+        "product_state",
+        "reserved_at",
     )
-    list_filter = ("reservation_status", "payment_status", "product_status")
+    list_filter = (
+        choices_filter("reservation_status", _("reservation"), RESERVATION_LABELS),
+        choices_filter("payment_status", _("payment"), PAYMENT_LABELS),
+        choices_filter("product_status", _("product"), PRODUCT_LABELS),
+    )
     search_fields = ("product_name", "buyer_name", "=reservation_id")
     inlines = [TimelineInline]
     ordering = ("-created_at", "-reservation_id")
     show_full_result_count = False
+
+    @admin.display(description=_("reservation no."), ordering="reservation_id")
+    def reservation_number(self, row: SaleRow):
+        return row.reservation_id
 
     @admin.display(description=_("product"), ordering="product_name")
     def product_link(self, row: SaleRow):
@@ -74,6 +89,30 @@ class SaleRowAdmin(admin.ModelAdmin):
             return row.product_name
         url = reverse("admin:product_product_change", args=[row.product_id])
         return format_html('<a href="{}">{}</a>', url, row.product_name)
+
+    @admin.display(description=_("price (won)"), ordering="price")
+    def amount(self, row: SaleRow):
+        return row.price
+
+    @admin.display(description=_("buyer"), ordering="buyer_name")
+    def buyer(self, row: SaleRow):
+        return row.buyer_name
+
+    @admin.display(description=_("reservation"))
+    def reservation_state(self, row: SaleRow):
+        return RESERVATION_LABELS.get(row.reservation_status or "", row.reservation_status)
+
+    @admin.display(description=_("payment"))
+    def payment_state(self, row: SaleRow):
+        return PAYMENT_LABELS.get(row.payment_status or "", row.payment_status)
+
+    @admin.display(description=_("product status"))
+    def product_state(self, row: SaleRow):
+        return PRODUCT_LABELS.get(row.product_status or "", row.product_status)
+
+    @admin.display(description=_("reserved at"), ordering="created_at")
+    def reserved_at(self, row: SaleRow):
+        return row.created_at
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(seller_id=request.user.pk)

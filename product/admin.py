@@ -10,23 +10,32 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from market.admin_site import choices_filter
 from market.errors import DomainError
 from product.models import Product
 from product.services import product_register, product_update, product_withdraw
 
+# The states as the admin shows them (the model's choices are English words).
+STATUS_LABELS = {"available": _("available"), "pending": _("pending (reserved)"), "sold_out": _("sold out")}
+
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "price", "status", "seller", "created_at")
+    list_display = ("id", "name", "price", "state", "seller", "created_at")
     list_display_links = ("id", "name")
-    list_filter = ("status",)
+    list_filter = (choices_filter("status", _("status"), STATUS_LABELS),)
     search_fields = ("name",)
     list_select_related = ("seller",)
     ordering = ("-id",)
     fields = ("name", "description", "price", "status", "seller", "held_by_reservation_id", "created_at")
     readonly_fields = ("status", "seller", "held_by_reservation_id", "created_at")
     show_full_result_count = False
+
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, product: Product):
+        return STATUS_LABELS.get(product.status, product.status)
 
     # --- who sees what ----------------------------------------------------------------------
 
