@@ -70,3 +70,12 @@ def test_make_run_execs_serve_so_make_reports_nothing():
     recipe = (ROOT / "Makefile").read_text()
     assert "exec $(PY) manage.py serve $(HOST):$(PORT)" in recipe
     assert "run: install-runtime" in recipe  # running installs requirements.txt only
+
+
+def test_django_log_lines_are_written_once():
+    # Django's default logging gives "django" a console handler of its own; beside the root's it
+    # printed every django.* line twice (a plain "Conflict: /api/..." next to the formatted one).
+    import logging
+
+    assert logging.getLogger("django").handlers == []
+    assert logging.getLogger("django").propagate
