@@ -23,8 +23,8 @@ STATUS_LABELS = {"available": _("available"), "pending": _("pending (reserved)")
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "price", "state", "seller", "created_at")
-    list_display_links = ("id", "name")
+    list_display = ("id", "product_name", "amount", "state", "seller_name", "listed_at")
+    list_display_links = ("id", "product_name")
     list_filter = (choices_filter("status", _("status"), STATUS_LABELS),)
     search_fields = ("name",)
     list_select_related = ("seller",)
@@ -33,9 +33,26 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "seller", "held_by_reservation_id", "created_at")
     show_full_result_count = False
 
+    # The columns under names in the admin's language (the model's fields have English ones).
+    @admin.display(description=_("product"), ordering="name")
+    def product_name(self, product: Product):
+        return product.name
+
+    @admin.display(description=_("price (won)"), ordering="price")
+    def amount(self, product: Product):
+        return product.price
+
     @admin.display(description=_("status"), ordering="status")
     def state(self, product: Product):
         return STATUS_LABELS.get(product.status, product.status)
+
+    @admin.display(description=_("seller"), ordering="seller__username")
+    def seller_name(self, product: Product):
+        return product.seller.username
+
+    @admin.display(description=_("listed at"), ordering="created_at")
+    def listed_at(self, product: Product):
+        return product.created_at
 
     # --- who sees what ----------------------------------------------------------------------
 
