@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import django_filters
@@ -172,7 +172,7 @@ ROW_FIELD_TYPES = frozenset(
     }
 )
 
-RowPlan = tuple[tuple[str, str | None, Callable[..., Any]], ...]
+RowPlan = tuple[tuple[str, str | None, Any], ...]  # (name, key, to_representation or a Link)
 
 
 class RowListSerializer(serializers.ListSerializer):
@@ -199,12 +199,14 @@ class RowListSerializer(serializers.ListSerializer):
         if not all(isinstance(row, Mapping) for row in rows):
             return super().to_representation(rows)
         request = self.context.get("request")
+        # A Link (key None) renders this request's URLs, resolved once for all the rows.
+        plan = tuple(
+            (name, key, represent.for_request(request) if key is None else represent) for name, key, represent in plan
+        )
         try:
             return [
                 {
-                    name: represent(row, request)
-                    if key is None
-                    else (None if (value := row[key]) is None else represent(value))
+                    name: represent(row) if key is None else (None if (value := row[key]) is None else represent(value))
                     for name, key, represent in plan
                 }
                 for row in rows
@@ -233,7 +235,7 @@ class RowListSerializer(serializers.ListSerializer):
         else:
             # A Link reads the whole row and the request: its key is None.
             plan = tuple(
-                (f.field_name, None, f.url_for)
+                (f.field_name, None, f)
                 if isinstance(f, Link)
                 else (f.field_name, f.source_attrs[0], f.to_representation)
                 for f in fields

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.reverse import reverse
 
 # when(obj, request) -> bool: whether the link is offered to this reader (an action they may take).
 Condition = Callable[[Any, Any], bool]
@@ -66,8 +66,59 @@ class Link(serializers.Field):
         query = {name: value_of(obj, attr) for name, attr in self.query.items()}
         if any(value is None for value in (*kwargs.values(), *query.values())):
             return None
-        url = reverse(self.view_name, kwargs=kwargs or None, request=request)
-        return f"{url}?{urlencode(query)}" if query else url
+        url = path_for(self.view_name, kwargs)
+        if query:
+            url = f"{url}?{urlencode(query)}"
+        return request.build_absolute_uri(url) if request is not None else url
+
+    def for_request(self, request: Any) -> Callable[[Any], str | None]:
+        """``url_for(obj, request)`` for many objects: the absolute URL is resolved once."""
+        if self.query:
+            return lambda obj: self.url_for(obj, request)
+        template, slots = route_template(self.view_name, tuple(self.route_kwargs))
+        if request is not None:
+            template = request.build_absolute_uri(template)
+        fills = tuple(zip(self.route_kwargs.values(), slots, strict=True))
+        when = self.when
+
+        def render(obj: Any) -> str | None:
+            if when is not None and not when(obj, request):
+                return None
+            url = template
+            for attr, placeholder in fills:
+                value = value_of(obj, attr)
+                if value is None:
+                    return None
+                url = url.replace(placeholder, str(value), 1)
+            return url
+
+        return render
+
+
+# A route's path is resolved once, with a placeholder for each argument, and filled in for each
+# object: resolving the route for every link of every row was most of a page's rendering time.
+_PLACEHOLDER = 987_654_321_000
+_templates: dict[tuple[str, tuple[str, ...], str], tuple[str, tuple[str, ...]]] = {}
+
+
+def route_template(view_name: str, names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The route's path with a placeholder for each argument in ``names``, and the placeholders."""
+    key = (view_name, names, get_script_prefix())
+    try:
+        return _templates[key]
+    except KeyError:
+        placeholders = [str(_PLACEHOLDER + i) for i in range(len(names))]
+        template = reverse(view_name, kwargs=dict(zip(names, placeholders, strict=True)) or None)
+        _templates[key] = (template, tuple(placeholders))
+        return _templates[key]
+
+
+def path_for(view_name: str, kwargs: Mapping[str, Any]) -> str:
+    """``django.urls.reverse(view_name, kwargs=kwargs)`` for routes whose arguments are ids."""
+    template, placeholders = route_template(view_name, tuple(kwargs))
+    for value, placeholder in zip(kwargs.values(), placeholders, strict=True):
+        template = template.replace(placeholder, str(value), 1)
+    return template
 
 
 def is_reader(attr: str) -> Condition:
