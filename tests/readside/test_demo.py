@@ -59,7 +59,9 @@ def test_demo_fails_when_an_expected_state_is_not_reached(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_demo_without_fresh_says_where_it_adds_its_users_and_products():
+def test_demo_without_fresh_says_where_it_adds_its_users_and_products_in_korean_by_default(korean_default):
     out = StringIO()
     call_command("demo", stdout=out, stderr=StringIO())
-    assert "Adding the demo's users (demo_seller, demo_buyer, demo_buyer2) and three products to" in out.getvalue()
+    text = out.getvalue()
+    assert "데모 사용자(demo_seller, demo_buyer, demo_buyer2)와 상품 세 개를" in text
+    assert "상품 (GET /products)" in text and "기대한 상태에 모두 도달했습니다." in text
