@@ -7,26 +7,37 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-pg fuzz-nightly lint contracts demo bench clean
+.PHONY: install install-runtime messages run test test-pg fuzz-nightly lint contracts demo bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# What running needs (requirements.txt); the test tools come on top for `make test` and the rest.
+$(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
+install-runtime: $(VENV)/.runtime
+
 install: $(VENV)/.installed
 
+## make messages: compile the message catalogues (*/locale/ko/LC_MESSAGES/django.po) after editing
+## them. Needs gettext's msgfmt (apt-get install gettext); the compiled .mo files are committed, so
+## running the project does not, and tests/test_messages.py fails when a .mo lags its .po.
+messages:
+	$(PY) manage.py compilemessages --ignore=$(VENV)
+
 ## make run: migrate the SQLite database, create demo accounts and products, then serve the app
-## at http://$(HOST):$(PORT)/ together with the event worker. Ctrl-C stops both.
-run: install
+## at http://$(HOST):$(PORT)/ (`make run PORT=8080` for another port) together with the event
+## worker (manage.py serve). Ctrl-C stops both. Installs only what running needs.
+run: install-runtime
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo_accounts
+	PORT=$(PORT) $(PY) manage.py demo_accounts
 	$(PY) manage.py seed_products
-	@echo "Serving http://$(HOST):$(PORT)/api/  (docs: /api/docs/, admin: /admin/). Ctrl-C stops the web server and the worker."
-	@trap 'kill 0' INT TERM EXIT; \
-	LOG_FORMAT=$${LOG_FORMAT:-text} $(PY) manage.py events_worker & \
-	LOG_FORMAT=$${LOG_FORMAT:-text} $(PY) manage.py runserver $(HOST):$(PORT)
+	@LOG_FORMAT=$${LOG_FORMAT:-text} exec $(PY) manage.py serve $(HOST):$(PORT)
 
 ## make test: install and run the whole suite (SQLite; PostgreSQL-only tests are skipped with a reason).
 test: install
@@ -49,11 +60,14 @@ lint: install
 contracts: install
 	$(VENV)/bin/lint-imports
 
-demo: install
-	$(PY) manage.py demo
+## make demo: replay the reference scenario on a database of its own (demo.sqlite3, emptied first;
+## DEMO_DATABASE_URL to choose another), so the development catalogue and its accounts stay as they are.
+demo: install-runtime
+	DATABASE_URL=$${DEMO_DATABASE_URL:-sqlite:///$(CURDIR)/demo.sqlite3} LOG_FORMAT=$${LOG_FORMAT:-text} \
+	$(PY) manage.py demo --fresh
 
 bench: install
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-shm db.sqlite3-wal
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-shm db.sqlite3-wal demo.sqlite3 demo.sqlite3-shm demo.sqlite3-wal

@@ -14,6 +14,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -25,12 +26,21 @@ from market.errors import NotFound
 from market.lean import count_statement, run_count, where_count
 from market.schema import ERROR_REF
 
+# What a 404 says for each noun of path_id (the contexts raise the same messages for ids that exist
+# nowhere; written out so the message catalogue can translate each).
+NOT_FOUND_MESSAGES = {
+    "product": _("No such product."),
+    "reservation": _("No such reservation."),
+    "payment": _("No such payment."),
+    "notification": _("No such notification."),
+}
+
 
 def path_id(pk: int, noun: str) -> int:
     """A URL's ``<int:pk>`` (any digits). Beyond any database id it is at once a 404, ``No such
     {noun}.`` with the code ``{noun}_not_found``, before the input is even validated."""
     if pk > MAX_ID:
-        raise NotFound(f"No such {noun}.", code=f"{noun}_not_found")
+        raise NotFound(str(NOT_FOUND_MESSAGES.get(noun, _("Not found."))), code=f"{noun}_not_found")
     return pk
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -34,7 +36,7 @@ class DomainError(Exception):
 
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
-    default_message = "The request breaks a rule of the marketplace."
+    default_message = _("The request breaks a rule of the marketplace.")
 
     def __init__(self, message: str | None = None, *, code: str | None = None, **details: Any) -> None:
         self.message = message or self.default_message
@@ -51,13 +53,13 @@ class ValidationFailed(DomainError):
 class NotFound(DomainError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
-    default_message = "Not found."
+    default_message = _("Not found.")
 
 
 class Forbidden(DomainError):
     status_code = status.HTTP_403_FORBIDDEN
     code = "forbidden"
-    default_message = "You may not do this."
+    default_message = _("You may not do this.")
 
 
 class Conflict(DomainError):
@@ -65,7 +67,7 @@ class Conflict(DomainError):
 
     status_code = status.HTTP_409_CONFLICT
     code = "conflict"
-    default_message = "The resource is not in a state that allows this."
+    default_message = _("The resource is not in a state that allows this.")
 
 
 class TryAgainShortly(DomainError):
@@ -73,7 +75,7 @@ class TryAgainShortly(DomainError):
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "try_again_shortly"
-    default_message = "We are busy right now. Please try again shortly."
+    default_message = _("We are busy right now. Please try again shortly.")
 
     def __init__(self, message: str | None = None, *, retry_after: int = 5, code: str | None = None, **details):
         self.retry_after = retry_after
@@ -83,11 +85,12 @@ class TryAgainShortly(DomainError):
 class RateLimited(TryAgainShortly):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     code = "rate_limited"
-    default_message = "Too many requests. Please slow down and try again shortly."
+    default_message = _("Too many requests. Please slow down and try again shortly.")
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
+    # A lazy message becomes text here, in the language of the request being answered.
+    body: dict[str, Any] = {"code": code, "message": str(message)}
     if details:
         body["details"] = details
     return body
@@ -102,7 +105,7 @@ def _drf_code(exc: drf_exceptions.APIException) -> str:
 
 def _drf_message(exc: drf_exceptions.APIException) -> str:
     if isinstance(exc, drf_exceptions.ValidationError):
-        return "The request is invalid; see details."
+        return gettext("The request is invalid; see details.")
     detail = exc.detail
     if isinstance(detail, list) and detail:
         return str(detail[0])
@@ -111,7 +114,9 @@ def _drf_message(exc: drf_exceptions.APIException) -> str:
 
 def database_unavailable_response(exc: Exception) -> dict[str, Any]:
     logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=False)
-    return error_body("database_unavailable", "The database is unavailable right now. Please try again shortly.")
+    return error_body(
+        "database_unavailable", gettext("The database is unavailable right now. Please try again shortly.")
+    )
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -170,7 +175,7 @@ class DatabaseUnavailableMiddleware:
 
 
 def json_404(request, exception=None):
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return JsonResponse(error_body("not_found", gettext("Not found.")), status=404)
 
 
 def json_500(request):
@@ -181,15 +186,38 @@ def json_500(request):
         response = JsonResponse(database_unavailable_response(exc), status=503)
         response["Retry-After"] = str(DATABASE_RETRY_AFTER)
         return response
-    return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+    return JsonResponse(error_body("server_error", gettext("Something went wrong on our side.")), status=500)
 
 
 def json_400(request, exception=None):
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    return JsonResponse(error_body("bad_request", gettext("Bad request.")), status=400)
 
 
 def json_403(request, exception=None):
-    return JsonResponse(error_body("forbidden", "You may not do this."), status=403)
+    return JsonResponse(error_body("forbidden", gettext("You may not do this.")), status=403)
+
+
+# The API's paths and the reference's routes: whatever they answer is JSON, unmatched URLs too.
+API_PATH = re.compile(
+    r"^/(?:api/|(?:product|products|reservation|reservations|reservationupdate|paid|payments|myPages)(?:/|$))"
+)
+
+
+class JsonNotFoundMiddleware:
+    """A URL under ``/api/`` or the reference's routes that no route matches (``/api/nope/``,
+    ``/api/products/abc/``) answers the JSON 404 in every mode: with ``DEBUG`` on Django would
+    answer its HTML debug page instead of ``handler404``. DRF's own responses (a 404 from a view,
+    JSON or the browsable API's page) pass untouched. It goes after LocaleMiddleware (the message
+    is in the request's language) and before CommonMiddleware (whose missing-slash redirect wins)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 404 and not isinstance(response, Response) and API_PATH.match(request.path_info):
+            return json_404(request)
+        return response
 
 
 def csrf_failure(request, reason=""):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import django_filters
@@ -21,6 +21,8 @@ from django.db.models.sql.datastructures import BaseTable
 from django_filters.constants import EMPTY_VALUES
 from rest_framework import filters, serializers
 from rest_framework.request import Request
+
+from market.links import Link
 
 
 class _ShallowlyCopiedFilters(OrderedDict):
@@ -170,7 +172,7 @@ ROW_FIELD_TYPES = frozenset(
     }
 )
 
-RowPlan = tuple[tuple[str, str, Callable[[Any], Any]], ...]
+RowPlan = tuple[tuple[str, str | None, Any], ...]  # (name, key, to_representation or a Link)
 
 
 class RowListSerializer(serializers.ListSerializer):
@@ -181,7 +183,8 @@ class RowListSerializer(serializers.ListSerializer):
     around it), which cost the catalogue more than its query.
 
     A plan holds only fields declared on the class (no ``__init__`` or ``get_fields`` of its own),
-    each reading one key, each exactly of a type in ``ROW_FIELD_TYPES``. Any other serializer, rows
+    each reading one key, each exactly of a type in ``ROW_FIELD_TYPES``, or a ``market.links.Link``
+    (given the row and the context's request). Any other serializer, rows
     that are not mappings and rows that lack a key go through DRF as usual.
 
     Use: ``class Meta: list_serializer_class = RowListSerializer`` on the child serializer."""
@@ -195,9 +198,17 @@ class RowListSerializer(serializers.ListSerializer):
         rows = list(data)
         if not all(isinstance(row, Mapping) for row in rows):
             return super().to_representation(rows)
+        request = self.context.get("request")
+        # A Link (key None) renders this request's URLs, resolved once for all the rows.
+        plan = tuple(
+            (name, key, represent.for_request(request) if key is None else represent) for name, key, represent in plan
+        )
         try:
             return [
-                {name: None if (value := row[key]) is None else represent(value) for name, key, represent in plan}
+                {
+                    name: represent(row) if key is None else (None if (value := row[key]) is None else represent(value))
+                    for name, key, represent in plan
+                }
                 for row in rows
             ]
         except KeyError:
@@ -217,9 +228,17 @@ class RowListSerializer(serializers.ListSerializer):
             and serializer_class.to_representation is serializers.Serializer.to_representation
         ):
             fields = list(serializer_class()._readable_fields)
-        if fields is None or not all(type(f) in ROW_FIELD_TYPES and len(f.source_attrs) == 1 for f in fields):
+        if fields is None or not all(
+            isinstance(f, Link) or (type(f) in ROW_FIELD_TYPES and len(f.source_attrs) == 1) for f in fields
+        ):
             plan = None
         else:
-            plan = tuple((f.field_name, f.source_attrs[0], f.to_representation) for f in fields)
+            # A Link reads the whole row and the request: its key is None.
+            plan = tuple(
+                (f.field_name, None, f)
+                if isinstance(f, Link)
+                else (f.field_name, f.source_attrs[0], f.to_representation)
+                for f in fields
+            )
         cls.plans[serializer_class] = plan
         return plan

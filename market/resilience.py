@@ -45,6 +45,7 @@ from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext
 
 from market import observability
 from market.errors import error_body
@@ -302,7 +303,7 @@ def shed_response(breaker: CircuitBreaker) -> JsonResponse:
     response = JsonResponse(
         error_body(
             "try_again_shortly",
-            "Reservations are very busy right now. Please try again in a few seconds.",
+            gettext("Reservations are very busy right now. Please try again in a few seconds."),
             {"retry_after": retry_after, "breaker": breaker.name},
         ),
         status=503,

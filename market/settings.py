@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Korean unless the client asks otherwise (Accept-Language, the language cookie, /i18n/setlang/).
     "django.middleware.locale.LocaleMiddleware",
+    "market.errors.JsonNotFoundMiddleware",  # unmatched /api/ and reference URLs: JSON 404, DEBUG too
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -264,7 +265,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "market.renderers.BrowsableAPIRenderer",  # DRF's, under our name and fonts
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "market.errors.api_exception_handler",
@@ -376,7 +377,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's default config gives "django" a plain console handler of its own (with DEBUG on):
+        # every line of it (a 409's "Conflict: /api/...", the autoreloader's) came out twice.
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }
 
 

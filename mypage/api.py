@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.api import HAL_PAGE_PARAMETERS, HalPageInput, Pagination, hal_collection, hal_page_info
 from market.errors import ValidationFailed
+from market.filters import DateRangeFilter
+from market.links import Link
 from mypage import selectors
 from mypage.models import MyPageRow, PaymentStatus, ReservationStatus
 
@@ -21,6 +26,7 @@ PAYMENT_CODES = {"unpaid": "01", "paid": "02", "voided": "03"}
 
 
 class RowOutput(serializers.Serializer):
+    url = Link("mypage-detail", reservation_id="reservation_id")
     reservation_id = serializers.IntegerField()
     product_id = serializers.IntegerField(allow_null=True)
     product_name = serializers.CharField()
@@ -38,6 +44,9 @@ class RowOutput(serializers.Serializer):
     )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    reservation = Link("reservation-detail", pk="reservation_id")
+    payment = Link("payment-detail", pk="payment_id", help_text="Null until the payment exists.")
+    product = Link("product-detail", pk="product_id")
 
 
 class TimelineOutput(serializers.Serializer):
@@ -52,68 +61,84 @@ class RowDetailOutput(RowOutput):
     timeline = TimelineOutput(many=True, source="timeline.all")
 
 
-class FilterInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ReservationStatus.values, required=False)
-    payment_status = serializers.ChoiceField(choices=PaymentStatus.values, required=False)
+class RowFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        field_name="reservation_status", choices=ReservationStatus.choices, label=_("Reservation status")
+    )
+    payment_status = django_filters.ChoiceFilter(choices=PaymentStatus.choices, label=_("Payment status"))
+    created = DateRangeFilter(field_name="created_at", label=_("Reserved between (dates)"))
+
+    class Meta:
+        model = MyPageRow
+        fields = ["status", "payment_status", "created"]
 
 
-def _filters(request) -> dict:
-    serializer = FilterInput(data=request.query_params)
-    if not serializer.is_valid():
-        raise ValidationFailed("Unknown status filter.", code="invalid_filter", **serializer.errors)
-    return dict(serializer.validated_data)
+class RowFilterBackend(django_filters.rest_framework.DjangoFilterBackend):
+    """django-filter's backend, with the my-page's own error code for a filter it cannot read."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise ValidationFailed(_("A filter is not valid; see details."), code="invalid_filter", **filterset.errors)
+        return filterset.qs
 
 
-_filter_parameters = [
-    OpenApiParameter("status", enum=ReservationStatus.values, description="Reservation status."),
-    OpenApiParameter("payment_status", enum=PaymentStatus.values, description="Payment status."),
-]
-
-
-class _RowListApi(APIView):
+class _RowListApi(GenericAPIView):
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination  # also tells the schema that the list is paginated
-
-    def rows(self, request, filters: dict):
-        raise NotImplementedError
+    serializer_class = RowOutput
+    filter_backends = [RowFilterBackend]
+    filterset_class = RowFilter
 
     def get(self, request):
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(self.rows(request, _filters(request)), request, view=self)
-        return paginator.get_paginated_response(RowOutput(page, many=True).data)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(RowOutput(page, many=True, context={"request": request}).data)
 
 
 class MyPageListApi(_RowListApi):
     """My reservations as a buyer, newest first, with their reservation, payment and product states."""
 
-    @extend_schema(parameters=_filter_parameters, responses={200: RowOutput(many=True)})
+    name = _("My page")
+    description = _(
+        "What you reserved, newest first, with the state of each reservation, payment and product. "
+        "Follow a row's links to its reservation (cancel), payment (pay) and product."
+    )
+
+    @extend_schema(responses={200: RowOutput(many=True)})
     def get(self, request):
         return super().get(request)
 
-    def rows(self, request, filters: dict):
-        return selectors.mypage_rows_for_buyer(buyer_id=request.user.pk, **filters)
+    def get_queryset(self):
+        return selectors.mypage_rows_for_buyer(buyer_id=self.request.user.pk)
 
 
 class MyPageSalesApi(_RowListApi):
     """Reservations of my products (the seller's view), newest first."""
 
-    @extend_schema(parameters=_filter_parameters, responses={200: RowOutput(many=True)})
+    name = _("My sales")
+    description = _("Reservations of your products, newest first, with their payment and product states.")
+
+    @extend_schema(responses={200: RowOutput(many=True)})
     def get(self, request):
         return super().get(request)
 
-    def rows(self, request, filters: dict):
-        return selectors.mypage_rows_for_seller(seller_id=request.user.pk, **filters)
+    def get_queryset(self):
+        return selectors.mypage_rows_for_seller(seller_id=self.request.user.pk)
 
 
 class MyPageDetailApi(APIView):
     """One reservation with its timeline of state changes (its buyer or its seller only)."""
 
+    name = _("My-page row")
+    description = _("One reservation on your my-page with its timeline of state changes.")
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: RowDetailOutput})
     def get(self, request, reservation_id: int):
         row = selectors.mypage_row_get(reservation_id=reservation_id, user_id=request.user.pk)
-        return Response(RowDetailOutput(row).data)
+        return Response(RowDetailOutput(row, context={"request": request}).data)
 
 
 def _hal_item(row: MyPageRow, base: str) -> dict:
@@ -137,6 +162,7 @@ class MyPagesHalApi(APIView):
     02 cancelled, declined or expired / 03 completed; payment 01 unpaid / 02 paid / 03 voided), paged like Spring
     Data REST (``?page=`` from 0, ``?size=`` up to 100)."""
 
+    name = _("My page (reference route)")
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -146,7 +172,7 @@ class MyPagesHalApi(APIView):
     def get(self, request):
         paging = HalPageInput(data=request.query_params)
         if not paging.is_valid():
-            raise ValidationFailed("Invalid paging.", code="invalid_paging", **paging.errors)
+            raise ValidationFailed(_("Invalid paging."), code="invalid_paging", **paging.errors)
         number, size = paging.validated_data["page"], paging.validated_data["size"]
         rows = selectors.mypage_rows_for_buyer(buyer_id=request.user.pk)
         total = rows.count()

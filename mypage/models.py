@@ -12,6 +12,7 @@ the same row whatever order they arrive in.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ReservationStatus(models.TextChoices):
@@ -94,3 +95,12 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.subject} {self.status}"
+
+
+class SaleRow(MyPageRow):
+    """The admin's "reservations of my products": my-page rows seen by their seller (a proxy, no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("reservation of my product")
+        verbose_name_plural = _("reservations of my products")

@@ -56,6 +56,8 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When its recipient marked it read in the API (null: unread).
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -210,3 +210,11 @@ def notification_resend(*, notification: Notification) -> str:
     Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.PENDING)
     notification.refresh_from_db()
     return notification_send(notification=notification)
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    """The recipient has read it (the first time counts; marking again changes nothing)."""
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification

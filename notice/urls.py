@@ -6,4 +6,6 @@ from notice import api
 
 urlpatterns = [
     path("api/notifications/", api.NotificationListApi.as_view(), name="notification-list"),
+    path("api/notifications/<int:pk>/", api.NotificationDetailApi.as_view(), name="notification-detail"),
+    path("api/notifications/<int:pk>/read/", api.NotificationReadApi.as_view(), name="notification-read"),
 ]

@@ -7,11 +7,13 @@ other context: it works while the product and reservation modules are paused or 
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +30,8 @@ from market.api import (
 )
 from market.db import MAX_ID
 from market.errors import Conflict
+from market.filters import DateRangeFilter
+from market.links import Link, is_reader_while
 from payment import selectors, services
 from payment.models import Payment
 
@@ -53,6 +57,7 @@ _errors = ErrorResponses(
 
 
 class PaymentOutput(serializers.Serializer):
+    url = Link("payment-detail", pk="id")
     id = serializers.IntegerField()
     reservation_id = serializers.IntegerField()
     product_id = serializers.IntegerField()
@@ -63,58 +68,99 @@ class PaymentOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
+    reservation = Link("reservation-detail", pk="reservation_id")
+    product = Link("product-detail", pk="product_id")
+    mypage = Link("mypage-detail", reservation_id="reservation_id")
+    pay = Link(
+        "payment-pay",
+        pk="id",
+        when=is_reader_while("buyer_id", "status", Payment.Status.UNPAID),
+        help_text="POST here to pay: for the buyer while it is unpaid (else null).",
+    )
 
 
-class PaymentListFilter(serializers.Serializer):
-    role = serializers.ChoiceField(choices=["buyer", "seller"], required=False)
-    status = serializers.ChoiceField(choices=Payment.Status.choices, required=False)
+class PaymentFilter(django_filters.FilterSet):
+    role = django_filters.ChoiceFilter(
+        choices=[("buyer", _("as buyer")), ("seller", _("as seller"))], method="by_role", label=_("Role")
+    )
+    status = django_filters.ChoiceFilter(choices=Payment.Status.choices, label=_("Status"))
+    reservation = django_filters.NumberFilter(
+        field_name="reservation_id", min_value=1, max_value=MAX_ID, label=_("Reservation id")
+    )
+    created = DateRangeFilter(field_name="created_at", label=_("Requested between (dates)"))
+
+    class Meta:
+        model = Payment
+        fields = ["role", "status", "reservation", "created"]
+
+    def by_role(self, queryset, name, value):
+        return queryset & selectors.payment_list_for(user=self.request.user, role=value)
+
+
+class BuyerMayPay(BasePermission):
+    def has_object_permission(self, request: Request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return isinstance(obj, Payment) and obj.buyer_id == request.user.pk and obj.status == obj.Status.UNPAID
 
 
 @extend_schema(tags=["payments"])
 class PaymentListApi(GenericAPIView):
     """Your payments: the ones you owe or made (buyer) and those for your products (seller)."""
 
+    name = _("My payments")
+    description = _(
+        "Payments you owe or made (as buyer) and those for your products (as seller), newest first. "
+        "Filter by role, status, reservation and date."
+    )
     permission_classes = [IsAuthenticated]
     serializer_class = PaymentOutput
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filterset_class = PaymentFilter
 
     def get_queryset(self) -> QuerySet[Payment]:
         return selectors.payment_list_for(user=self.request.user)
 
     @extend_schema(
         operation_id="payments_list",
-        parameters=[
-            OpenApiParameter("role", str, enum=["buyer", "seller"], description="Only as buyer or as seller."),
-            OpenApiParameter("status", str, enum=Payment.Status.values),
-        ],
         responses={200: PaymentOutput(many=True), **_errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
-        wanted = validated(PaymentListFilter, request.query_params)
-        queryset = selectors.payment_list_for(user=request.user, role=wanted.get("role"))
-        if "status" in wanted:
-            queryset = queryset.filter(status=wanted["status"])
+        queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset.order_by("-id"))
-        return self.get_paginated_response(PaymentOutput(page, many=True).data)
+        return self.get_paginated_response(PaymentOutput(page, many=True, context={"request": request}).data)
 
 
 @extend_schema(tags=["payments"])
 class PaymentDetailApi(APIView):
     """One of your payments (as buyer or seller)."""
 
+    name = _("Payment")
+    description = _("One of your payments, with links to its reservation, product and the pay action.")
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="payments_retrieve", responses={200: PaymentOutput, **_errors(401, 404)})
     def get(self, request: Request, pk: int) -> Response:
         payment = selectors.payment_get_for(user=request.user, payment_id=path_id(pk, "payment"))
-        return Response(PaymentOutput(payment).data)
+        return Response(PaymentOutput(payment, context={"request": request}).data)
 
 
 @extend_schema(tags=["payments"])
 class PaymentPayApi(APIView):
     """Pay for your reservation. The product becomes sold out and the reservation completed."""
 
-    permission_classes = [IsAuthenticated]
+    name = _("Pay")
+    description = _("POST to pay for your reservation: the product becomes sold out, the reservation completed.")
+    # BuyerMayPay decides whether the browsable API offers the POST button (the service decides
+    # for every request).
+    permission_classes = [IsAuthenticated, BuyerMayPay]
     throttle_scope = "pay"
+
+    @extend_schema(operation_id="payments_pay_preview", responses={200: PaymentOutput, **_errors(401, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        """The payment this action would pay (so a link to the action opens a page)."""
+        payment = selectors.payment_get_for(user=request.user, payment_id=path_id(pk, "payment"))
+        return Response(PaymentOutput(payment, context={"request": request}).data)
 
     @extend_schema(
         operation_id="payments_pay",
@@ -123,7 +169,21 @@ class PaymentPayApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         payment = services.payment_pay(payment_id=path_id(pk, "payment"), actor=request.user)
-        return Response(PaymentOutput(payment).data)
+        return Response(PaymentOutput(payment, context={"request": request}).data)
+
+
+@extend_schema(tags=["payments"])
+class ReservationPaymentApi(APIView):
+    """The payment of one of your reservations (``/api/reservations/{id}/payment/``)."""
+
+    name = _("Payment of the reservation")
+    description = _("The payment of this reservation (created a moment after the reservation).")
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="reservations_payment", responses={200: PaymentOutput, **_errors(401, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        payment = selectors.payment_for_reservation(user=request.user, reservation_id=path_id(pk, "payment"))
+        return Response(PaymentOutput(payment, context={"request": request}).data)
 
 
 # --- the reference's routes (Spring Data REST shape) --------------------------------------------------
@@ -182,7 +242,7 @@ class HalPaidApi(APIView):
                 stored = selectors.payment_get_for(user=request.user, payment_id=payment_id)
                 if stored.reservation_id != data["reservationId"]:
                     raise Conflict(
-                        "This payment belongs to another reservation.",
+                        _("This payment belongs to another reservation."),
                         code="reservation_mismatch",
                         reservation_id=stored.reservation_id,
                     )

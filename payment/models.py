@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from market.errors import Conflict
 
@@ -58,9 +59,9 @@ class Payment(models.Model):
     def pay(self) -> None:
         """unpaid → paid."""
         if self.status == self.Status.VOIDED:
-            raise Conflict("The payment was voided: its reservation is cancelled.", code="payment_voided")
+            raise Conflict(_("The payment was voided: its reservation is cancelled."), code="payment_voided")
         if self.status == self.Status.PAID:
-            raise Conflict("The payment is already paid.", code="already_paid")
+            raise Conflict(_("The payment is already paid."), code="already_paid")
         self.status = self.Status.PAID
         self.paid_at = timezone.now()
 
@@ -68,7 +69,7 @@ class Payment(models.Model):
         """unpaid → voided when the reservation is cancelled. Returns whether it changed; a paid
         payment refuses (that decides a pay-versus-cancel race)."""
         if self.status == self.Status.PAID:
-            raise Conflict("The reservation is already paid; it cannot be cancelled.", code="already_paid")
+            raise Conflict(_("The reservation is already paid; it cannot be cancelled."), code="already_paid")
         if self.status == self.Status.VOIDED:
             return False
         self.status = self.Status.VOIDED

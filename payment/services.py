@@ -7,6 +7,7 @@ PaymentCompleted; the reservation and product contexts catch up from that event 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from market import events
 from market.bus import publish
@@ -31,11 +32,11 @@ def payment_pay(*, payment_id: int, actor) -> Payment:
         pk = parse_id(payment_id)
         payment = Payment.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
         if payment is None or actor is None:
-            raise NotFound("No such payment.", code="payment_not_found")
+            raise NotFound(_("No such payment."), code="payment_not_found")
         if payment.buyer_id != actor.pk:
             if actor.is_staff or payment.is_party(actor):
-                raise Forbidden("Only the buyer may pay.", code="not_buyer")
-            raise NotFound("No such payment.", code="payment_not_found")
+                raise Forbidden(_("Only the buyer may pay."), code="not_buyer")
+            raise NotFound(_("No such payment."), code="payment_not_found")
         payment.pay()
         payment.save(update_fields=["status", "paid_at", "updated_at"])
         publish(payment_event(events.PaymentCompleted, payment))

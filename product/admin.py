@@ -12,17 +12,22 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from market.admin_site import choices_filter
 from market.errors import DomainError
 from product.models import Product, Wish
 from product.services import product_register, product_update, product_withdraw
 
+# The states as the admin shows them (the model's choices are English words).
+STATUS_LABELS = {"available": _("available"), "pending": _("pending (reserved)"), "sold_out": _("sold out")}
+
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "price", "status", "seller", "wish_count", "created_at")
-    list_display_links = ("id", "name")
-    list_filter = ("status",)
+    list_display = ("id", "product_name", "amount", "state", "seller_name", "wish_count", "listed_at")
+    list_display_links = ("id", "product_name")
+    list_filter = (choices_filter("status", _("status"), STATUS_LABELS),)
     search_fields = ("name",)
     list_select_related = ("seller",)
     ordering = ("-id",)
@@ -30,9 +35,30 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "seller", "held_by_reservation_id", "created_at")
     show_full_result_count = False
 
-    @admin.display(description="wishes", ordering="wish_count")
-    def wish_count(self, obj: Product) -> int:
-        return obj.wish_count
+    # The columns under names in the admin's language (the model's fields have English ones).
+    @admin.display(description=_("product"), ordering="name")
+    def product_name(self, product: Product):
+        return product.name
+
+    @admin.display(description=_("price (won)"), ordering="price")
+    def amount(self, product: Product):
+        return product.price
+
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, product: Product):
+        return STATUS_LABELS.get(product.status, product.status)
+
+    @admin.display(description=_("seller"), ordering="seller__username")
+    def seller_name(self, product: Product):
+        return product.seller.username
+
+    @admin.display(description=_("listed at"), ordering="created_at")
+    def listed_at(self, product: Product):
+        return product.created_at
+
+    @admin.display(description=_("wishes"), ordering="wish_count")
+    def wish_count(self, product: Product) -> int:
+        return product.wish_count
 
     # --- who sees what ----------------------------------------------------------------------
 

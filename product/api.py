@@ -8,10 +8,11 @@ import zoneinfo
 
 import django_filters
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +30,7 @@ from market.api import (
 )
 from market.db import MAX_ID
 from market.lean import LeanFilterSet, RowListSerializer, SearchFilter
+from market.links import Link, is_reader
 from product import selectors, services
 from product.models import Product
 
@@ -63,6 +65,7 @@ _errors = ErrorResponses(
 # Reads a Product or a row of selectors.product_list_rows (its columns bear the same names).
 # (A comment, not a docstring: the schema would show a docstring as the component's description.)
 class ProductOutput(serializers.Serializer):
+    url = Link("product-detail", pk="id")
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
@@ -73,6 +76,12 @@ class ProductOutput(serializers.Serializer):
     editable = serializers.BooleanField(source="can_edit", help_text="True while the product is available.")
     created_at = serializers.DateTimeField(default_timezone=API_TIME_ZONE)
     updated_at = serializers.DateTimeField(default_timezone=API_TIME_ZONE)
+    reservations = Link(
+        "reservation-list",
+        query={"product": "id"},
+        when=is_reader("seller_id"),
+        help_text="For its seller: the reservations of this product.",
+    )
 
     class Meta:
         list_serializer_class = RowListSerializer  # renders the catalogue's rows without DRF's per-row work
@@ -95,20 +104,44 @@ class ProductUpdateInput(serializers.Serializer):
 
 
 class ProductFilter(LeanFilterSet):
-    status = django_filters.ChoiceFilter(choices=Product.Status.choices)
-    seller = django_filters.NumberFilter(field_name="seller_id", min_value=1, max_value=MAX_ID)
-    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", min_value=0, max_value=MAX_PRICE)
-    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", min_value=0, max_value=MAX_PRICE)
+    status = django_filters.ChoiceFilter(choices=Product.Status.choices, label=_("Status"))
+    seller = django_filters.CharFilter(method="by_seller_username", max_length=150, label=_("Seller (username)"))
+    seller_id = django_filters.NumberFilter(
+        field_name="seller_id", min_value=1, max_value=MAX_ID, label=_("Seller (user id)")
+    )
+    min_price = django_filters.NumberFilter(
+        field_name="price", lookup_expr="gte", min_value=0, max_value=MAX_PRICE, label=_("Lowest price (won)")
+    )
+    max_price = django_filters.NumberFilter(
+        field_name="price", lookup_expr="lte", min_value=0, max_value=MAX_PRICE, label=_("Highest price (won)")
+    )
 
     class Meta:
         model = Product
-        fields = ["status", "seller", "min_price", "max_price"]
+        fields = ["status", "seller", "seller_id", "min_price", "max_price"]
+
+    def by_seller_username(self, queryset, name, value):
+        return queryset.filter(seller_id__in=selectors.seller_ids_named(value))
+
+
+class SellerMayEdit(BasePermission):
+    """Changing a product is for its seller while it is available; reading is for anyone."""
+
+    def has_object_permission(self, request: Request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return isinstance(obj, Product) and obj.seller_id == request.user.pk and obj.can_edit()
 
 
 @extend_schema(tags=["products"])
 class ProductListApi(GenericAPIView):
     """Browse products (anyone) or put one up for sale (signed in; you become its seller)."""
 
+    name = _("Products")
+    description = _(
+        "Second-hand items for sale, newest first. Filter by status, seller (username), price; "
+        "search names and descriptions. Signed in, you can put an item up for sale below."
+    )
     permission_classes = [IsAuthenticatedOrReadOnly]
     throttle_scope = "register"
     serializer_class = ProductOutput
@@ -122,7 +155,7 @@ class ProductListApi(GenericAPIView):
     ]
     pagination_class = CataloguePagination  # the total may lag a few seconds; the rows never do
     filterset_class = ProductFilter
-    search_fields = ["name"]
+    search_fields = ["name", "description"]  # both trigram-indexed on PostgreSQL (migrations 0003, 0004)
     ordering_fields = ["created_at", "price", "name"]
     ordering = ["-created_at", "-id"]
 
@@ -146,7 +179,7 @@ class ProductListApi(GenericAPIView):
         elif "id" not in queryset.query.order_by and "-id" not in queryset.query.order_by:
             queryset = queryset.order_by(*queryset.query.order_by, "-id")  # stable pages on ties
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(ProductOutput(page, many=True).data)
+        return self.get_paginated_response(ProductOutput(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         operation_id="products_create",
@@ -158,20 +191,24 @@ class ProductListApi(GenericAPIView):
         product = services.product_register(
             seller=request.user, name=data["name"], price=data["price"], description=data["description"]
         )
-        return Response(ProductOutput(product).data, status=status.HTTP_201_CREATED)
+        return Response(ProductOutput(product, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["products"])
 class ProductDetailApi(APIView):
     """One product. Its seller may edit or delete it while it is available."""
 
-    permission_classes = [IsAuthenticatedOrReadOnly]
+    name = _("Product")
+    description = _("One item for sale. Its seller may change or withdraw it while it is available.")
+    # The object permission only decides which forms the browsable API offers (services enforce
+    # the rule for every request): none to edit or delete a product that isn't yours.
+    permission_classes = [IsAuthenticatedOrReadOnly, SellerMayEdit]
     throttle_scope = "register"
 
     @extend_schema(operation_id="products_retrieve", responses={200: ProductDetailOutput, **_errors(404)})
     def get(self, request: Request, pk: int) -> Response:
         product = selectors.product_get_with_wish_count(product_id=path_id(pk, "product"))
-        return Response(ProductDetailOutput(product).data)
+        return Response(ProductDetailOutput(product, context={"request": request}).data)
 
     @extend_schema(
         operation_id="products_update",
@@ -204,7 +241,7 @@ class ProductDetailApi(APIView):
             description=data.get("description"),
             price=data.get("price"),
         )
-        return Response(ProductOutput(product).data)
+        return Response(ProductOutput(product, context={"request": request}).data)
 
 
 # --- the reference's routes (Spring Data REST shape) ------------------------------------------------
@@ -248,7 +285,7 @@ class HalProductRegisterApi(APIView):
         product = services.product_register(
             seller=request.user, name=data["productName"], price=data["price"], description=data["description"]
         )
-        return Response(HalProductOutput(product).data, status=status.HTTP_201_CREATED)
+        return Response(HalProductOutput(product, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["reference routes"])

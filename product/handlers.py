@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from market import events
 from market.bus import durable, in_transaction, publish, publish_many
@@ -58,10 +59,10 @@ def hold_for_reservation(event: events.ReservationPlaced) -> None:
     if held is None:
         current = Product.objects.filter(pk=event.product_id).values("seller_id", "status").first()
         if current is None:
-            raise NotFound("No such product.", code="product_not_found")
+            raise NotFound(_("No such product."), code="product_not_found")
         if current["seller_id"] == event.buyer_id:
-            raise Conflict("You cannot reserve your own product.", code="own_product")
-        raise Conflict("The product is not available.", code="product_unavailable", status=current["status"])
+            raise Conflict(_("You cannot reserve your own product."), code="own_product")
+        raise Conflict(_("The product is not available."), code="product_unavailable", status=current["status"])
     name, price, seller_id, seller_name = held
     publish(
         events.ProductReserved(

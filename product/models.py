@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils.translation import gettext as _
 
 from market.errors import Conflict
 
@@ -83,7 +84,7 @@ class Product(models.Model):
     def ensure_editable(self) -> None:
         if not self.can_edit():
             raise Conflict(
-                "The product can be changed only while it is available.",
+                _("The product can be changed only while it is available."),
                 code="product_not_editable",
                 status=self.status,
             )
@@ -91,7 +92,7 @@ class Product(models.Model):
     def hold(self, reservation_id: int) -> None:
         """available → pending, held by ``reservation_id``."""
         if self.status != self.Status.AVAILABLE:
-            raise Conflict("The product is not available.", code="product_unavailable", status=self.status)
+            raise Conflict(_("The product is not available."), code="product_unavailable", status=self.status)
         self.status = self.Status.PENDING
         self.held_by_reservation_id = reservation_id
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from market.db import parse_id
 from market.errors import NotFound
@@ -41,11 +42,17 @@ def product_list_rows() -> QuerySet[dict[str, Any]]:
     ).order_by("-id")
 
 
+def seller_ids_named(username: str) -> QuerySet:
+    """The id of the user called ``username`` (none if nobody is), as a subquery: the catalogue
+    filtered by a seller's name still reads product_product alone, its COUNT included."""
+    return get_user_model().objects.filter(username=username).values("pk")
+
+
 def product_get(*, product_id: int) -> Product:
     product_id = parse_id(product_id)
     product = Product.objects.select_related("seller").filter(pk=product_id).first() if product_id is not None else None
     if product is None:
-        raise NotFound("No such product.", code="product_not_found")
+        raise NotFound(_("No such product."), code="product_not_found")
     return product
 
 
@@ -89,7 +96,7 @@ def product_get_with_wish_count(*, product_id: int) -> Product:
         else None
     )
     if product is None:
-        raise NotFound("No such product.", code="product_not_found")
+        raise NotFound(_("No such product."), code="product_not_found")
     return product
 
 

@@ -7,7 +7,7 @@ The transitions driven by other contexts (hold, release, sell) are event handler
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from market import events
 from market.bus import publish, publish_many
@@ -20,13 +20,15 @@ NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
 
 def validate_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise ValidationFailed("A product needs a name.", code="invalid_name", name=["This field may not be blank."])
+        raise ValidationFailed(
+            _("A product needs a name."), code="invalid_name", name=[_("This field may not be blank.")]
+        )
     name = name.strip()
     if len(name) > NAME_MAX_LENGTH:
         raise ValidationFailed(
-            f"A product name has at most {NAME_MAX_LENGTH} characters.",
+            _("A product name has at most %(limit)d characters.") % {"limit": NAME_MAX_LENGTH},
             code="invalid_name",
-            name=[f"Ensure this field has no more than {NAME_MAX_LENGTH} characters."],
+            name=[_("Ensure this field has no more than %(limit)d characters.") % {"limit": NAME_MAX_LENGTH}],
         )
     return name
 
@@ -35,16 +37,16 @@ def validate_price(price: object) -> int:
     # bool is an int in Python; a price of True won is a client bug, not 1 won.
     if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_PRICE:
         raise ValidationFailed(
-            f"The price is a whole number of won from 0 to {MAX_PRICE}.",
+            _("The price is a whole number of won from 0 to %(limit)d.") % {"limit": MAX_PRICE},
             code="invalid_price",
-            price=[f"Ensure this value is a whole number between 0 and {MAX_PRICE}."],
+            price=[_("Ensure this value is a whole number between 0 and %(limit)d.") % {"limit": MAX_PRICE}],
         )
     return price
 
 
 def validate_description(description: object) -> str:
     if not isinstance(description, str):
-        raise ValidationFailed("The description must be text.", code="invalid_description")
+        raise ValidationFailed(_("The description must be text."), code="invalid_description")
     return description
 
 
@@ -100,9 +102,9 @@ def _locked_own_product(product_id: int, actor) -> Product:
         else None
     )
     if product is None:
-        raise NotFound("No such product.", code="product_not_found")
+        raise NotFound(_("No such product."), code="product_not_found")
     if actor is None or product.seller_id != actor.pk:
-        raise Forbidden("Only the seller may change this product.", code="not_seller")
+        raise Forbidden(_("Only the seller may change this product."), code="not_seller")
     product.ensure_editable()
     return product
 

@@ -6,11 +6,13 @@ reservation answers 404 (the selectors and services decide), so ids don't leak."
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +28,8 @@ from market.api import (
     validated,
 )
 from market.db import MAX_ID
+from market.filters import DateRangeFilter
+from market.links import Link, is_reader_while
 from reservation import selectors, services
 from reservation.models import Reservation
 
@@ -56,6 +60,7 @@ _errors = ErrorResponses(
 
 
 class ReservationOutput(serializers.Serializer):
+    url = Link("reservation-detail", pk="id")
     id = serializers.IntegerField()
     product_id = serializers.IntegerField()
     product_name = serializers.CharField()
@@ -70,24 +75,59 @@ class ReservationOutput(serializers.Serializer):
     end_reason = serializers.CharField(help_text="Why the seller declined it (or staff released it); else empty.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    product = Link("product-detail", pk="product_id")
+    # Served by the payment context (the route's name is shared, not its code).
+    payment = Link("reservation-payment", pk="id", help_text="Its payment (once created).")
+    mypage = Link("mypage-detail", reservation_id="id", help_text="Its my-page row, with the timeline.")
+    cancel = Link(
+        "reservation-cancel",
+        pk="id",
+        when=is_reader_while("buyer_id", "status", Reservation.Status.RESERVED),
+        help_text="POST here to cancel: for the buyer while it is reserved (else null).",
+    )
 
 
 class ReservationCreateInput(serializers.Serializer):
     product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-class ReservationListFilter(serializers.Serializer):
-    role = serializers.ChoiceField(choices=["buyer", "seller"], required=False)
-    status = serializers.ChoiceField(choices=Reservation.Status.choices, required=False)
+class ReservationFilter(django_filters.FilterSet):
+    role = django_filters.ChoiceFilter(
+        choices=[("buyer", _("as buyer")), ("seller", _("as seller"))], method="by_role", label=_("Role")
+    )
+    status = django_filters.ChoiceFilter(choices=Reservation.Status.choices, label=_("Status"))
+    product = django_filters.NumberFilter(field_name="product_id", min_value=1, max_value=MAX_ID, label=_("Product id"))
+    created = DateRangeFilter(field_name="created_at", label=_("Reserved between (dates)"))
+
+    class Meta:
+        model = Reservation
+        fields = ["role", "status", "product", "created"]
+
+    def by_role(self, queryset, name, value):
+        return queryset & selectors.reservation_list_for(user=self.request.user, role=value)
+
+
+class BuyerMayCancel(BasePermission):
+    def has_object_permission(self, request: Request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return isinstance(obj, Reservation) and obj.buyer_id == request.user.pk and obj.status == obj.Status.RESERVED
 
 
 @extend_schema(tags=["reservations"])
 class ReservationListApi(GenericAPIView):
     """Your reservations, as buyer or as seller of the product (``?role=``); reserve a product."""
 
+    name = _("My reservations")
+    description = _(
+        "Reservations you made (as buyer) and those of your products (as seller), newest first. "
+        "Filter by role, status, product and date; reserve a product below."
+    )
     permission_classes = [IsAuthenticated]
     throttle_scope = "reserve"
     serializer_class = ReservationOutput
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filterset_class = ReservationFilter
 
     def get_queryset(self) -> QuerySet[Reservation]:
         return selectors.reservation_list_for(user=self.request.user)
@@ -98,19 +138,12 @@ class ReservationListApi(GenericAPIView):
 
     @extend_schema(
         operation_id="reservations_list",
-        parameters=[
-            OpenApiParameter("role", str, enum=["buyer", "seller"], description="Only as buyer or as seller."),
-            OpenApiParameter("status", str, enum=Reservation.Status.values),
-        ],
         responses={200: ReservationOutput(many=True), **_errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
-        wanted = validated(ReservationListFilter, request.query_params)
-        queryset = selectors.reservation_list_for(user=request.user, role=wanted.get("role"))
-        if "status" in wanted:
-            queryset = queryset.filter(status=wanted["status"])
+        queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset.order_by("-id"))
-        return self.get_paginated_response(ReservationOutput(page, many=True).data)
+        return self.get_paginated_response(ReservationOutput(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         operation_id="reservations_create",
@@ -120,27 +153,40 @@ class ReservationListApi(GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(ReservationCreateInput, request.data)
         reservation = services.reservation_place(buyer=request.user, product_id=data["product_id"])
-        return Response(ReservationOutput(reservation).data, status=status.HTTP_201_CREATED)
+        output = ReservationOutput(reservation, context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["reservations"])
 class ReservationDetailApi(APIView):
     """One of your reservations (as buyer or seller)."""
 
+    name = _("Reservation")
+    description = _("One of your reservations, with links to its product, payment, my-page row and actions.")
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="reservations_retrieve", responses={200: ReservationOutput, **_errors(401, 404)})
     def get(self, request: Request, pk: int) -> Response:
         reservation = selectors.reservation_get_for(user=request.user, reservation_id=path_id(pk, "reservation"))
-        return Response(ReservationOutput(reservation).data)
+        return Response(ReservationOutput(reservation, context={"request": request}).data)
 
 
 @extend_schema(tags=["reservations"])
 class ReservationCancelApi(APIView):
     """Cancel your reservation while it is unpaid: the product is freed and its payment voided."""
 
-    permission_classes = [IsAuthenticated]
+    name = _("Cancel the reservation")
+    description = _("POST to cancel your reservation while it is unpaid: the product is freed, the payment voided.")
+    # BuyerMayCancel decides whether the browsable API offers the POST button (the service decides
+    # for every request).
+    permission_classes = [IsAuthenticated, BuyerMayCancel]
     throttle_scope = "cancel"
+
+    @extend_schema(operation_id="reservations_cancel_preview", responses={200: ReservationOutput, **_errors(401, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        """The reservation this action would cancel (so a link to the action opens a page)."""
+        reservation = selectors.reservation_get_for(user=request.user, reservation_id=path_id(pk, "reservation"))
+        return Response(ReservationOutput(reservation, context={"request": request}).data)
 
     @extend_schema(
         operation_id="reservations_cancel",
@@ -149,7 +195,7 @@ class ReservationCancelApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         reservation = services.reservation_cancel(reservation_id=path_id(pk, "reservation"), actor=request.user)
-        return Response(ReservationOutput(reservation).data)
+        return Response(ReservationOutput(reservation, context={"request": request}).data)
 
 
 class ReservationDeclineInput(serializers.Serializer):

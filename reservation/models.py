@@ -75,9 +75,9 @@ class Reservation(models.Model):
     def cancel(self) -> None:
         """reserved → cancelled. A paid (completed) reservation can no longer be cancelled."""
         if self.status == self.Status.COMPLETED:
-            raise Conflict("The reservation is already paid; it cannot be cancelled.", code="already_paid")
+            raise Conflict(_("The reservation is already paid; it cannot be cancelled."), code="already_paid")
         if self.status == self.Status.CANCELLED:
-            raise Conflict("The reservation is already cancelled.", code="already_cancelled")
+            raise Conflict(_("The reservation is already cancelled."), code="already_cancelled")
         self.ensure_live()  # declined or expired: over already
         self.status = self.Status.CANCELLED
 

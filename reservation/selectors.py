@@ -4,6 +4,7 @@ reservations of their products (seller); staff see all. Anything else is "not fo
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from market.db import parse_id
 from market.errors import NotFound, ValidationFailed
@@ -22,7 +23,9 @@ def reservation_list_for(*, user, role: str | None = None) -> QuerySet[Reservati
         return reservations.filter(buyer_id=user.pk)
     if role == "seller":
         return reservations.filter(seller_id=user.pk)
-    raise ValidationFailed("role is 'buyer' or 'seller'.", code="invalid_role", role=[f"Choose one of {ROLES}."])
+    raise ValidationFailed(
+        _("role is 'buyer' or 'seller'."), code="invalid_role", role=[_("Choose one of %(roles)s.") % {"roles": ROLES}]
+    )
 
 
 def reservation_get_for(*, user, reservation_id: int) -> Reservation:
@@ -33,5 +36,5 @@ def reservation_get_for(*, user, reservation_id: int) -> Reservation:
         else None
     )
     if reservation is None or not (user.is_staff or reservation.is_party(user)):
-        raise NotFound("No such reservation.", code="reservation_not_found")
+        raise NotFound(_("No such reservation."), code="reservation_not_found")
     return reservation

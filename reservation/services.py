@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from market import events
 from market.bus import publish
@@ -36,7 +36,7 @@ def _is_timeout(exc: OperationalError) -> bool:
 def reservation_place(*, buyer, product_id: int) -> Reservation:
     product_pk = parse_id(product_id)
     if product_pk is None:
-        raise NotFound("No such product.", code="product_not_found")
+        raise NotFound(_("No such product."), code="product_not_found")
     try:
         with transaction.atomic():
             set_local_timeouts(
@@ -66,10 +66,10 @@ def reservation_place(*, buyer, product_id: int) -> Reservation:
                 reservation.refresh_from_db(fields=["seller_id", "product_name", "price", "updated_at"])
     except IntegrityError as exc:
         # The partial unique index: another live reservation already holds this product.
-        raise Conflict("The product is not available.", code="product_unavailable") from exc
+        raise Conflict(_("The product is not available."), code="product_unavailable") from exc
     except OperationalError as exc:
         if _is_timeout(exc):
-            raise TryAgainShortly("The product is busy right now; please try again.", code="busy") from exc
+            raise TryAgainShortly(_("The product is busy right now; please try again."), code="busy") from exc
         raise
     return reservation
 
@@ -83,11 +83,11 @@ def reservation_cancel(*, reservation_id: int, actor) -> Reservation:
             else None
         )
         if reservation is None or actor is None:
-            raise NotFound("No such reservation.", code="reservation_not_found")
+            raise NotFound(_("No such reservation."), code="reservation_not_found")
         if reservation.buyer_id != actor.pk:
             if actor.is_staff or reservation.is_party(actor):
-                raise Forbidden("Only the buyer may cancel a reservation.", code="not_buyer")
-            raise NotFound("No such reservation.", code="reservation_not_found")
+                raise Forbidden(_("Only the buyer may cancel a reservation."), code="not_buyer")
+            raise NotFound(_("No such reservation."), code="reservation_not_found")
         reservation.cancel()
         reservation.save(update_fields=["status", "updated_at"])
         publish(

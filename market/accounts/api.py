@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -17,7 +18,7 @@ PHONE_REGEX = r"^01[0-9]{8,9}$"
 class InvalidCredentials(DomainError):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid_credentials"
-    default_message = "Unable to sign in with these credentials."
+    default_message = _("Unable to sign in with these credentials.")
 
 
 class UserOutput(serializers.Serializer):
@@ -47,7 +48,7 @@ class RegisterApi(APIView):
     def post(self, request):
         data = self._validated(request)
         user = user_register(username=data["username"], password=data["password"], phone=data["phone"])
-        token, _ = Token.objects.get_or_create(user=user)
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({**_user_output(user), "token": token.key}, status=status.HTTP_201_CREATED)
 
     def _validated(self, request) -> dict:
@@ -76,7 +77,7 @@ class TokenLoginApi(APIView):
         user = authenticate(request, **serializer.validated_data)
         if user is None:
             raise InvalidCredentials()
-        token, _ = Token.objects.get_or_create(user=user)
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
 

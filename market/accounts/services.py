@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from market import events
 from market.bus import publish
@@ -18,7 +19,7 @@ def user_register(*, username: str, password: str, phone: str = "", is_staff: bo
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationFailed("The password is too weak.", code="weak_password", password=exc.messages) from exc
+        raise ValidationFailed(_("The password is too weak."), code="weak_password", password=exc.messages) from exc
     user.set_password(password)
     try:
         with transaction.atomic():
@@ -26,7 +27,7 @@ def user_register(*, username: str, password: str, phone: str = "", is_staff: bo
             Profile.objects.create(user=user, phone=phone)
             publish(events.UserRegistered(user_id=user.pk, username=user.username, phone=phone))
     except IntegrityError as exc:
-        raise Conflict("That username is taken.", code="username_taken") from exc
+        raise Conflict(_("That username is taken."), code="username_taken") from exc
     return user
 
 

@@ -23,6 +23,12 @@ PAYMENT_FIELDS = {
     "created_at",
     "updated_at",
     "paid_at",
+    # links: itself, what it relates to, and the pay action (null unless the reader may pay)
+    "url",
+    "reservation",
+    "product",
+    "mypage",
+    "pay",
 }
 
 
@@ -111,5 +117,10 @@ def test_unknown_payment_is_404(client_for, buyer, path):
     assert_error(client_for(buyer).post(path + "pay/"), 404, "payment_not_found")
 
 
-def test_pay_with_get_is_405(client_for, market, buyer):
-    assert_error(client_for(buyer).get(f"/api/payments/{market.payment.pk}/pay/"), 405, "method_not_allowed")
+def test_get_on_pay_shows_the_payment_and_pays_nothing(client_for, market, buyer):
+    # A link to the action opens a page (the browsable API offers the POST button there).
+    response = client_for(buyer).get(f"/api/payments/{market.payment.pk}/pay/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "unpaid"
+    market.payment.refresh_from_db()
+    assert market.payment.status == "unpaid"

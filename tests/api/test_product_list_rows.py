@@ -73,7 +73,7 @@ def test_the_list_built_once_still_reads_afresh_each_time(anon, seller, make_pro
         ("status=bogus", {"status": ["Select a valid choice. bogus is not one of the available choices."]}),
         ("min_price=abc", {"min_price": ["Enter a number."]}),
         ("max_price=-1", {"max_price": ["Ensure this value is greater than or equal to 0."]}),
-        ("seller=0", {"seller": ["Ensure this value is greater than or equal to 1."]}),
+        ("seller_id=0", {"seller_id": ["Ensure this value is greater than or equal to 1."]}),
         ("min_price=1000000001", {"min_price": ["Ensure this value is less than or equal to 1000000000."]}),
     ],
 )
@@ -227,17 +227,26 @@ class DjangoProductFilter(django_filters.FilterSet):
 
     status = ProductFilter.base_filters["status"]
     seller = ProductFilter.base_filters["seller"]
+    seller_id = ProductFilter.base_filters["seller_id"]
     min_price = ProductFilter.base_filters["min_price"]
     max_price = ProductFilter.base_filters["max_price"]
 
     class Meta:
         model = Product
-        fields = ["status", "seller", "min_price", "max_price"]
+        fields = ["status", "seller", "seller_id", "min_price", "max_price"]
+
+    by_seller_username = ProductFilter.by_seller_username
 
 
 @pytest.mark.parametrize(
     "query",
-    ["", "status=available&min_price=100&max_price=300", "max_price=5&seller=3&status=pending", "min_price=7"],
+    [
+        "",
+        "status=available&min_price=100&max_price=300",
+        "max_price=5&seller_id=3&status=pending",
+        "min_price=7",
+        "seller=seller&status=available",
+    ],
 )
 def test_lean_filters_build_the_query_django_filter_builds(query):
     rows = selectors.product_list_rows()

@@ -20,6 +20,9 @@ PRODUCT_FIELDS = {
     "editable",
     "created_at",
     "updated_at",
+    # links: itself, and its reservations (for its seller only, else null)
+    "url",
+    "reservations",
 }
 
 
@@ -80,7 +83,7 @@ def test_filters_status_seller_price_range_and_search(anon, seller, buyer, make_
 
     assert names("status=pending") == ["Oak desk"]
     assert names("status=available") == ["Desk lamp", "Noodle"]
-    assert names(f"seller={lamp.seller_id}") == ["Desk lamp"]
+    assert names(f"seller_id={lamp.seller_id}") == ["Desk lamp"]
     assert names("min_price=10000") == ["Desk lamp", "Oak desk"]
     assert names("max_price=12000") == ["Desk lamp", "Noodle"]
     assert names("min_price=5000&max_price=20000") == ["Desk lamp"]
@@ -107,7 +110,7 @@ def test_ordering_and_pagination(anon, seller, make_product):
 
 @pytest.mark.parametrize(
     "query",
-    ["status=bogus", "min_price=abc", "max_price=-1", "seller=x", "min_price=99999999999999999999999"],
+    ["status=bogus", "min_price=abc", "max_price=-1", "seller_id=x", "min_price=99999999999999999999999"],
 )
 def test_bad_filters_are_400(anon, query):
     assert_error(anon.get(f"/api/products/?{query}"), 400)

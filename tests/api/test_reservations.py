@@ -24,6 +24,12 @@ RESERVATION_FIELDS = {
     "end_reason",
     "created_at",
     "updated_at",
+    # links: itself, what it relates to, and the cancel action (null unless the reader may cancel)
+    "url",
+    "product",
+    "payment",
+    "mypage",
+    "cancel",
 }
 
 

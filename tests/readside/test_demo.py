@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from io import StringIO
 
 import pytest
@@ -18,10 +19,17 @@ def _fresh_rate_limits():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_demo_runs_the_reference_scenario_end_to_end():
+def test_demo_runs_the_reference_scenario_end_to_end(caplog):
+    call_command("demo_accounts", stdout=StringIO())  # the README's accounts, which --fresh deletes
     out = StringIO()
-    call_command("demo", "--fresh", stdout=out, stderr=StringIO())
+    with caplog.at_level(logging.DEBUG):
+        call_command("demo", "--fresh", stdout=out, stderr=StringIO())
     text = out.getvalue()
+    # It says what --fresh deletes, and prints tables, not log lines (-v 2 keeps those).
+    assert "--fresh: emptying the database" in text
+    assert "which deletes the demo accounts admin, buyer, buyer2, seller" in text
+    assert [r for r in caplog.records if r.levelno < logging.WARNING] == []
+    assert '"level"' not in text
     for header in (
         "products (GET /products)",
         "reservations (GET /reservations)",
@@ -48,3 +56,12 @@ def test_demo_fails_when_an_expected_state_is_not_reached(monkeypatch):
         call_command("demo", "--fresh", stdout=out, stderr=err)
     assert "[FAIL] buyer's my-page: Noodle" in out.getvalue()
     assert "these states differ" in err.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_without_fresh_says_where_it_adds_its_users_and_products_in_korean_by_default(korean_default):
+    out = StringIO()
+    call_command("demo", stdout=out, stderr=StringIO())
+    text = out.getvalue()
+    assert "데모 사용자(demo_seller, demo_buyer, demo_buyer2)와 상품 세 개를" in text
+    assert "상품 (GET /products)" in text and "기대한 상태에 모두 도달했습니다." in text

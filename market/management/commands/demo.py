@@ -19,18 +19,25 @@ expected state. Any state not reached fails the command (non-zero exit), so CI c
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.test import override_settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 from rest_framework.test import APIClient
 
 from market import bus, periodic
 
 PASSWORD = "demo-pass-1234"  # noqa: S105 (demo accounts on a demo database)
 USERS = {"seller": "01011112222", "buyer": "01033334444", "buyer2": "01055556666"}
+README_ACCOUNTS = ("seller", "buyer", "buyer2", "admin")  # manage.py demo_accounts; the demo never uses them
 MYPAGE = "mypage.project"
 PRODUCT_SELLS = "product.sell_on_payment"
 RESERVATION_COMPLETES = "reservation.complete_on_payment"
@@ -40,18 +47,70 @@ class DemoFailed(Exception):
     pass
 
 
+def shown_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def padded(text: str, width: int) -> str:
+    return text + " " * (width - shown_width(text))
+
+
 class Command(BaseCommand):
     help = "Replay the reference scenario end to end and check every state (exits non-zero if one is not reached)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--fresh", action="store_true", help="Flush the database first.")
+        parser.add_argument(
+            "--fresh", action="store_true", help="Empty the database first (says so, and which demo accounts go)."
+        )
+        parser.add_argument(
+            "--language", choices=[code for code, _name in settings.LANGUAGES], help="ko (the default) or en."
+        )
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def handle(self, *args, fresh: bool, **options):
+    def handle(self, *args, fresh: bool, language: str | None = None, **options):
+        if language:
+            translation.activate(language)
+        # The demo's requests ask for its language: the API answers in it, and a request's
+        # LocaleMiddleware leaves the language it chose active for the rest of the output.
+        self.language = translation.get_language()
+        # The tables are the output: the log lines every request and notification writes (JSON by
+        # default) would bury them. -v 2 keeps them.
+        if options["verbosity"] < 2:
+            logging.disable(logging.INFO)
+        try:
+            self.prepare(fresh=fresh)
+            self.replay()
+        finally:
+            logging.disable(logging.NOTSET)
+
+    def prepare(self, *, fresh: bool) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        database = connection.settings_dict["NAME"]
         if fresh:
+            accounts = sorted(
+                get_user_model().objects.filter(username__in=README_ACCOUNTS).values_list("username", flat=True)
+            )
+            if accounts:
+                warning = _(
+                    "--fresh: emptying the database %(database)s first, which deletes the demo accounts "
+                    "%(accounts)s (python manage.py demo_accounts creates them again)."
+                ) % {"database": database, "accounts": ", ".join(accounts)}
+            else:
+                warning = _("--fresh: emptying the database %(database)s first.") % {"database": database}
+            self.stdout.write(self.style.WARNING(warning))
             call_command("flush", interactive=False, verbosity=0)
+        else:
+            self.stdout.write(
+                _(
+                    "Adding the demo's users (%(users)s) and three products to %(database)s. "
+                    "(`make demo` replays on a database of its own.)"
+                )
+                % {"users": ", ".join(f"demo_{n}" for n in USERS), "database": database}
+            )
+
+    def replay(self) -> None:
         self.mismatches: list[str] = []
         self.earlier_notes: dict[str, set[int]] = {}
         self.products: dict[str, int] = {}
@@ -65,7 +124,7 @@ class Command(BaseCommand):
         finally:
             for subscriber in (MYPAGE, PRODUCT_SELLS, RESERVATION_COMPLETES):
                 bus.resume(subscriber)
-        self.stdout.write(self.style.SUCCESS("\nEvery expected state was reached."))
+        self.stdout.write(self.style.SUCCESS("\n" + _("Every expected state was reached.")))
 
     def _host(self) -> str:
         hosts = list(settings.ALLOWED_HOSTS)
@@ -74,7 +133,7 @@ class Command(BaseCommand):
         return next((h.lstrip(".") for h in hosts if h not in ("", "*")), "testserver")
 
     def client(self, token: str | None = None) -> APIClient:
-        client = APIClient(SERVER_NAME=self._host())
+        client = APIClient(SERVER_NAME=self._host(), HTTP_ACCEPT_LANGUAGE=self.language)
         if token:
             client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
@@ -133,20 +192,20 @@ class Command(BaseCommand):
         ours = set(self.products.values())
         products = [p for p in self.hal(self.c["seller"], "/products", "products") if p["id"] in ours]
         self.table(
-            "products (GET /products)",
+            _("products (GET /products)"),
             ["id", "productName", "price", "productStatus"],
             [[p["id"], p["productName"], p["price"], p["productStatus"]] for p in products],
         )
         mine = set(self.reservations.values())
         reservations = [r for r in self.hal(self.c["seller"], "/reservations", "reservations") if r["id"] in mine]
         self.table(
-            "reservations (GET /reservations)",
+            _("reservations (GET /reservations)"),
             ["id", "productId", "productName", "buyerId", "reservationStatus"],
             [[r["id"], r["productId"], r["productName"], r["buyerId"], r["reservationStatus"]] for r in reservations],
         )
         payments = [p for p in self.hal(self.c["seller"], "/payments", "payments") if p["reservationId"] in mine]
         self.table(
-            "payments (GET /payments)",
+            _("payments (GET /payments)"),
             ["id", "reservationId", "productId", "amount", "paymentStatus"],
             [[p["id"], p["reservationId"], p["productId"], p["amount"], p["paymentStatus"]] for p in payments],
         )
@@ -167,7 +226,7 @@ class Command(BaseCommand):
                         ]
                     )
         self.table(
-            "my-page (GET /myPages)",
+            _("my-page (GET /myPages)"),
             ["buyer", "reservationId", "productId", "paymentId", "productName", "reservation", "payment", "product"],
             rows,
         )
@@ -178,24 +237,26 @@ class Command(BaseCommand):
                     continue
                 notes.append([who, note["kind"], note["channel"], note["status"], note["text"]])
         self.table(
-            "notifications (GET /api/notifications/, newest first)", ["to", "kind", "channel", "status", "text"], notes
+            _("notifications (GET /api/notifications/, newest first)"),
+            ["to", "kind", "channel", "status", "text"],
+            notes,
         )
         backlog = [b for b in bus.backlog() if b.paused or b.pending]
         if backlog:
             self.table(
-                "event bus backlog",
+                _("event bus backlog"),
                 ["subscriber", "state", "pending", "failing"],
                 [[b.subscriber, "paused" if b.paused else "running", b.pending, b.failing] for b in backlog],
             )
 
     def table(self, title: str, headers: list[str], rows: list[list[Any]]) -> None:
         cells = [[str(c) for c in row] for row in rows]
-        widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
+        widths = [max([shown_width(h)] + [shown_width(row[i]) for row in cells]) for i, h in enumerate(headers)]
         self.stdout.write(f"\n{title}")
-        self.stdout.write("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+        self.stdout.write("  " + "  ".join(padded(h, w) for h, w in zip(headers, widths, strict=True)).rstrip())
         self.stdout.write("  " + "  ".join("-" * w for w in widths))
         for row in cells:
-            self.stdout.write("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+            self.stdout.write("  " + "  ".join(padded(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
         if not cells:
             self.stdout.write("  (none)")
 
@@ -223,7 +284,8 @@ class Command(BaseCommand):
                 raise DemoFailed(f"registering demo_{name} answered {response.status_code}: {response.content[:300]!r}")
             self.c[name] = self.client(token)
             self.user_ids[name] = self.call(self.c[name], "get", "/api/auth/me/")["id"]
-        self.stdout.write(f"demo users: {', '.join(f'demo_{n} (#{i})' for n, i in self.user_ids.items())}")
+        users = ", ".join(f"demo_{n} (#{i})" for n, i in self.user_ids.items())
+        self.stdout.write(_("demo users: %(users)s") % {"users": users})
         # Notifications from earlier runs (without --fresh) are not this run's business.
         self.earlier_notes = {who: {n["id"] for n in self.notifications(who)} for who in USERS}
 
@@ -231,10 +293,10 @@ class Command(BaseCommand):
         return self.call(self.c[who], "get", "/api/notifications/?page_size=100")["results"]
 
     def run(self) -> None:
-        self.step("0. Demo users: seller, buyer and buyer2 (with phone numbers for KakaoTalk)")
+        self.step(_("0. Demo users: seller, buyer and buyer2 (with phone numbers for KakaoTalk)"))
         self.sign_in()
 
-        self.step("1. The seller registers Noodle, Desk and Coffee (POST /product)")
+        self.step(_("1. The seller registers Noodle, Desk and Coffee (POST /product)"))
         for name, price in (("Noodle", 3000), ("Desk", 50000), ("Coffee", 4500)):
             body = self.call(
                 self.c["seller"], "post", "/product", {"productName": name, "productStatus": "01", "price": price}, 201
@@ -242,10 +304,10 @@ class Command(BaseCommand):
             self.products[name] = body["id"]
         self.settle()
         self.show()
-        self.expect("product states", self.product_codes(), {"Noodle": "01", "Desk": "01", "Coffee": "01"})
+        self.expect(_("product states"), self.product_codes(), {"Noodle": "01", "Desk": "01", "Coffee": "01"})
         self.checkpoint("register products")
 
-        self.step("2. buyer reserves Noodle, buyer2 reserves Desk (POST /reservation)")
+        self.step(_("2. buyer reserves Noodle, buyer2 reserves Desk (POST /reservation)"))
         for key, who, product in (("noodle", "buyer", "Noodle"), ("desk", "buyer2", "Desk")):
             body = self.call(
                 self.c[who],
@@ -257,17 +319,17 @@ class Command(BaseCommand):
             self.reservations[key] = body["id"]
         self.settle()
         self.show()
-        self.expect("product states", self.product_codes(), {"Noodle": "02", "Desk": "02", "Coffee": "01"})
-        self.expect("reservation states", self.reservation_codes(), {"noodle": "01", "desk": "01"})
+        self.expect(_("product states"), self.product_codes(), {"Noodle": "02", "Desk": "02", "Coffee": "01"})
+        self.expect(_("reservation states"), self.reservation_codes(), {"noodle": "01", "desk": "01"})
         payments = self.payments()
         self.expect(
-            "payment states", {k: p["paymentStatus"] for k, p in payments.items()}, {"noodle": "01", "desk": "01"}
+            _("payment states"), {k: p["paymentStatus"] for k, p in payments.items()}, {"noodle": "01", "desk": "01"}
         )
-        self.expect("buyer's my-page: Noodle", self.my_page_states("buyer", "noodle"), ("01", "01", "02"))
-        self.expect("buyer2's my-page: Desk", self.my_page_states("buyer2", "desk"), ("01", "01", "02"))
+        self.expect(_("buyer's my-page: Noodle"), self.my_page_states("buyer", "noodle"), ("01", "01", "02"))
+        self.expect(_("buyer2's my-page: Desk"), self.my_page_states("buyer2", "desk"), ("01", "01", "02"))
         self.checkpoint("reserve")
 
-        self.step("3. buyer pays for Noodle (PATCH /paid)")
+        self.step(_("3. buyer pays for Noodle (PATCH /paid)"))
         noodle_payment = payments["noodle"]["id"]
         body = self.call(
             self.c["buyer"],
@@ -275,32 +337,35 @@ class Command(BaseCommand):
             "/paid",
             {"id": noodle_payment, "reservationId": self.reservations["noodle"], "paymentStatus": "02"},
         )
-        self.expect("PATCH /paid answer", body["paymentStatus"], "02")
+        self.expect(_("PATCH /paid answer"), body["paymentStatus"], "02")
         self.settle()
         self.show()
-        self.expect("Noodle", self.product_codes()["Noodle"], "soldOut")
-        self.expect("Noodle's reservation", self.reservation_codes()["noodle"], "03")
-        self.expect("Noodle's payment", self.payments()["noodle"]["paymentStatus"], "02")
-        self.expect("buyer's my-page: Noodle", self.my_page_states("buyer", "noodle"), ("03", "02", "soldOut"))
+        self.expect(_("Noodle"), self.product_codes()["Noodle"], "soldOut")
+        self.expect(_("Noodle's reservation"), self.reservation_codes()["noodle"], "03")
+        self.expect(_("Noodle's payment"), self.payments()["noodle"]["paymentStatus"], "02")
+        self.expect(_("buyer's my-page: Noodle"), self.my_page_states("buyer", "noodle"), ("03", "02", "soldOut"))
         self.checkpoint("pay")
 
-        self.step("4. buyer2 cancels the Desk reservation (PATCH /reservationupdate)")
+        self.step(_("4. buyer2 cancels the Desk reservation (PATCH /reservationupdate)"))
         body = self.call(
             self.c["buyer2"],
             "patch",
             "/reservationupdate",
             {"id": self.reservations["desk"], "productId": self.products["Desk"], "reservationStatus": "02"},
         )
-        self.expect("PATCH /reservationupdate answer", body["reservationStatus"], "02")
+        self.expect(_("PATCH /reservationupdate answer"), body["reservationStatus"], "02")
         self.settle()
         self.show()
-        self.expect("Desk", self.product_codes()["Desk"], "01")
-        self.expect("Desk's reservation", self.reservation_codes()["desk"], "02")
-        self.expect("Desk's payment", self.payments()["desk"]["paymentStatus"], "03")
-        self.expect("buyer2's my-page: Desk", self.my_page_states("buyer2", "desk"), ("02", "03", "01"))
+        self.expect(_("Desk"), self.product_codes()["Desk"], "01")
+        self.expect(_("Desk's reservation"), self.reservation_codes()["desk"], "02")
+        self.expect(_("Desk's payment"), self.payments()["desk"]["paymentStatus"], "03")
+        self.expect(_("buyer2's my-page: Desk"), self.my_page_states("buyer2", "desk"), ("02", "03", "01"))
         self.checkpoint("cancel")
 
-        self.step(f"5. Fault isolation: my-page is down ({MYPAGE} paused); buyer reserves Coffee")
+        self.step(
+            _("5. Fault isolation: my-page is down (%(subscriber)s paused); buyer reserves Coffee")
+            % {"subscriber": MYPAGE}
+        )
         bus.pause(MYPAGE)
         body = self.call(
             self.c["buyer"],
@@ -312,17 +377,20 @@ class Command(BaseCommand):
         self.reservations["coffee"] = body["id"]
         self.settle()
         self.show()
-        self.expect("reservation accepted while my-page is down", self.reservation_codes()["coffee"], "01")
-        self.expect("buyer's my-page is behind (no Coffee row yet)", self.my_page_states("buyer", "coffee"), None)
+        self.expect(_("reservation accepted while my-page is down"), self.reservation_codes()["coffee"], "01")
+        self.expect(_("buyer's my-page is behind (no Coffee row yet)"), self.my_page_states("buyer", "coffee"), None)
         self.checkpoint("reserve while my-page is paused")
-        self.stdout.write(f"\n-> resuming {MYPAGE} and draining its backlog")
+        self.stdout.write("\n-> " + _("resuming %(subscriber)s and draining its backlog") % {"subscriber": MYPAGE})
         bus.resume(MYPAGE)
         self.settle()
         self.show()
-        self.expect("buyer's my-page caught up: Coffee", self.my_page_states("buyer", "coffee"), ("01", "01", "02"))
+        self.expect(_("buyer's my-page caught up: Coffee"), self.my_page_states("buyer", "coffee"), ("01", "01", "02"))
         self.checkpoint("my-page catch-up")
 
-        self.step(f"6. Fault isolation: {PRODUCT_SELLS} and {RESERVATION_COMPLETES} paused; buyer pays for Coffee")
+        self.step(
+            _("6. Fault isolation: %(product)s and %(reservation)s paused; buyer pays for Coffee")
+            % {"product": PRODUCT_SELLS, "reservation": RESERVATION_COMPLETES}
+        )
         bus.pause(PRODUCT_SELLS)
         bus.pause(RESERVATION_COMPLETES)
         coffee_payment = self.payments()["coffee"]["id"]
@@ -334,39 +402,43 @@ class Command(BaseCommand):
         )
         self.settle()
         self.show()
-        self.expect("payment accepted", self.payments()["coffee"]["paymentStatus"], "02")
-        self.expect("Coffee still pending (product module behind)", self.product_codes()["Coffee"], "02")
+        self.expect(_("payment accepted"), self.payments()["coffee"]["paymentStatus"], "02")
+        self.expect(_("Coffee still pending (product module behind)"), self.product_codes()["Coffee"], "02")
         self.expect(
-            "Coffee's reservation still 01 (reservation module behind)", self.reservation_codes()["coffee"], "01"
+            _("Coffee's reservation still 01 (reservation module behind)"), self.reservation_codes()["coffee"], "01"
         )
         self.checkpoint("pay while product and reservation are paused")
-        self.stdout.write(f"\n-> resuming {PRODUCT_SELLS} and {RESERVATION_COMPLETES}")
+        self.stdout.write(
+            "\n-> "
+            + _("resuming %(product)s and %(reservation)s")
+            % {"product": PRODUCT_SELLS, "reservation": RESERVATION_COMPLETES}
+        )
         bus.resume(PRODUCT_SELLS)
         bus.resume(RESERVATION_COMPLETES)
         self.settle()
         self.show()
-        self.expect("Coffee caught up", self.product_codes()["Coffee"], "soldOut")
-        self.expect("Coffee's reservation caught up", self.reservation_codes()["coffee"], "03")
-        self.expect("buyer's my-page: Coffee", self.my_page_states("buyer", "coffee"), ("03", "02", "soldOut"))
+        self.expect(_("Coffee caught up"), self.product_codes()["Coffee"], "soldOut")
+        self.expect(_("Coffee's reservation caught up"), self.reservation_codes()["coffee"], "03")
+        self.expect(_("buyer's my-page: Coffee"), self.my_page_states("buyer", "coffee"), ("03", "02", "soldOut"))
         self.checkpoint("product and reservation catch-up")
 
-        self.step("7. Everyone was told on KakaoTalk (or the console channel in development)")
+        self.step(_("7. Everyone was told on KakaoTalk (or the console channel in development)"))
         kinds = {
             who: sorted(n["kind"] for n in self.notifications(who) if n["id"] not in self.earlier_notes[who])
             for who in USERS
         }
         self.expect(
-            "buyer was told of two reservations, two payment requests and two payments",
+            _("buyer was told of two reservations, two payment requests and two payments"),
             kinds["buyer"],
             sorted(["RESERVED", "PAYMENT_REQUESTED", "PAID"] * 2),
         )
         self.expect(
-            "buyer2 was told of the reservation and its cancellation",
+            _("buyer2 was told of the reservation and its cancellation"),
             kinds["buyer2"],
             sorted(["RESERVED", "PAYMENT_REQUESTED", "CANCELLED", "VOIDED"]),
         )
         self.expect(
-            "seller was told of three reservations, two sales and one release",
+            _("seller was told of three reservations, two sales and one release"),
             kinds["seller"],
             sorted(["RESERVATION_RECEIVED"] * 3 + ["SOLD"] * 2 + ["RELEASED"]),
         )

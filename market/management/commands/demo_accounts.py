@@ -4,6 +4,8 @@ demo use only). Idempotent: running it again resets the passwords and changes no
 
 from __future__ import annotations
 
+import os
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -51,4 +53,5 @@ class Command(BaseCommand):
         for username, phone, role, key, created in rows:
             state = "created" if created else "exists"
             self.stdout.write(f"  {username:<8} phone {phone:<12} token {key}  {role:<9} ({state})")
-        self.stdout.write("Try: http -a buyer:secret POST :8000/reservation productId=1 reservationStatus=01")
+        port = os.environ.get("PORT", "8000")  # make run passes its PORT
+        self.stdout.write(f"Try: http -a buyer:secret POST :{port}/reservation productId=1 reservationStatus=01")
