@@ -229,7 +229,6 @@ LOGIN_URL = "/api-auth/login/"
 # Our users are Korean: Korean is the default of everything a person reads, English on request.
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
