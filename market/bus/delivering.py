@@ -182,7 +182,11 @@ def _record_failure(claimed: Delivery, owner: str, exc: Exception) -> str:
         delivery.attempts,
         outcome,
         error,
-        extra={"event_id": str(claimed.event.event_id)},
+        extra={
+            "event_id": str(claimed.event.event_id),
+            "correlation_id": claimed.event.correlation_id or "-",
+            "causation_id": claimed.event.causation_id or "-",
+        },
     )
     observability.delivery_finished(delivery.subscriber, outcome)
     return outcome
