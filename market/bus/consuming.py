@@ -2,7 +2,8 @@
 carved out of the monolith would (README, "Carving out a service").
 
 It declares a durable queue bound to the ``market.events`` exchange (by default to every routing
-key, ``#``; ``--bind ReservationPlaced --bind 'Payment*'``-style patterns use AMQP's ``*``/``#``),
+key, ``#``; ``--bind ReservationPlaced --bind PaymentCompleted`` for some types: a routing key is
+one event type name),
 prints one JSON line per message and acknowledges it after printing, so a consumer that dies
 mid-way gets the unacknowledged ones again. Repeats (the bus delivers at least once) are
 recognised by ``message_id`` and acknowledged without being printed twice, within one run; a
@@ -79,6 +80,6 @@ def messages(
             connection.close()
 
 
-def consume(stdout, *, queue: str, bind: list[str] | None, url: str | None, count: int | None, idle: float | None, **_):
+def consume(out, *, queue: str, bind: list[str] | None, url: str | None, count: int | None, idle: float | None, **_):
     for message in messages(queue=queue, bind=bind, url=url, count=count, idle=idle):
-        stdout.write(json.dumps(message, ensure_ascii=False))
+        out.write(json.dumps(message, ensure_ascii=False))
