@@ -13,6 +13,8 @@ expected state. Any state not reached fails the command (non-zero exit), so CI c
     6. product and reservation subscribers paused; buyer pays        payment accepted (02) while the product
                                                                      stays 02 and the reservation 01; both
                                                                      catch up on resume (soldOut, 03)
+    8. the Noodle reservation and payment, traced                    reservation -> product hold -> payment
+                                                                     requested -> my-page and notifications
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from django.core.management.base import BaseCommand, CommandError
 from rest_framework.test import APIClient
 
 from market import bus
+from market.bus import tracing
+from market.models import EventRecord
 
 PASSWORD = "demo-pass-1234"  # noqa: S105 (demo accounts on a demo database)
 USERS = {"seller": "01011112222", "buyer": "01033334444", "buyer2": "01055556666"}
@@ -368,3 +372,21 @@ class Command(BaseCommand):
             sorted(["RESERVATION_RECEIVED"] * 3 + ["SOLD"] * 2 + ["RELEASED"]),
         )
         self.checkpoint("notifications")
+
+        self.step("8. The walkthrough traced: buyer's Noodle reservation and payment (manage.py events trace <id>)")
+        for what, event_type, aggregate_id in (
+            ("the Noodle reservation", "ReservationPlaced", self.reservations["noodle"]),
+            ("the Noodle payment", "PaymentCompleted", noodle_payment),
+        ):
+            record = EventRecord.objects.filter(type=event_type, aggregate_id=str(aggregate_id)).order_by("id").last()
+            found = tracing.trace(str(record.event_id)) if record else None
+            self.stdout.write(f"\n{what} (request {record.correlation_id if record else '?'}):")
+            self.stdout.write(found.text() if found else "  (no chain)")
+            text = found.text() if found else ""
+            wanted = (
+                ["ProductReserved", "PaymentRequested", "mypage.project: done", "notice.notify: done"]
+                if event_type == "ReservationPlaced"
+                else ["ProductSoldOut", "ReservationCompleted", "mypage.project: done", "notice.notify: done"]
+            )
+            self.expect(f"the trace of {what} shows", [w for w in wanted if w in text], wanted)
+        self.checkpoint("trace")
