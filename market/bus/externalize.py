@@ -104,20 +104,32 @@ class Publisher:
         return channel
 
     def publish(self, events: list[Event]) -> None:
-        """Publish ``events`` in order, each confirmed by the broker before the next."""
-        try:
-            channel = self._channel()
-            for event in events:
-                body = json.dumps(envelope(event), cls=DjangoJSONEncoder, ensure_ascii=False).encode()
-                channel.basic_publish(self.exchange, event.type, body, properties(event))
-        except _UNREACHABLE as exc:
-            self.close()
-            raise Unavailable(
-                f"RabbitMQ unreachable: {exc!r}", retry_after=settings.EVENTS_EXTERNALIZE_RETRY_SECONDS
-            ) from exc
-        except pika.exceptions.AMQPError:
-            self.close()
-            raise
+        """Publish ``events`` in order, each confirmed by the broker before the next.
+
+        A connection kept from an earlier batch may have died meanwhile (the broker restarted,
+        or dropped it for missed heartbeats while the worker was idle): then one fresh try at
+        once, before telling the bus the broker is unreachable. Messages confirmed before the
+        break go out again: at least once."""
+        for fresh in (self._channel_is_open() is False, True):
+            try:
+                channel = self._channel()
+                for event in events:
+                    body = json.dumps(envelope(event), cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+                    channel.basic_publish(self.exchange, event.type, body, properties(event))
+                return
+            except _UNREACHABLE as exc:
+                self.close()
+                if fresh:
+                    raise Unavailable(
+                        f"RabbitMQ unreachable: {exc!r}", retry_after=settings.EVENTS_EXTERNALIZE_RETRY_SECONDS
+                    ) from exc
+            except pika.exceptions.AMQPError:
+                self.close()
+                raise
+
+    def _channel_is_open(self) -> bool:
+        channel = getattr(self._local, "channel", None)
+        return channel is not None and channel.is_open
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)

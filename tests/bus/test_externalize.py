@@ -283,3 +283,20 @@ def test_the_default_exchange_is_a_durable_topic_named_market_events(broker):
         publisher.close()
     # passive: fails if missing or declared differently
     broker.exchange_declare("market.events", exchange_type="topic", durable=True, passive=True)
+
+
+def test_a_connection_dropped_while_idle_is_replaced_at_once(broker, names, externalizer, seller, drain):
+    """The broker restarted (or dropped an idle connection) between two batches: the next batch
+    reconnects and goes out at once, without waiting for a retry."""
+    prefix, created = names
+    queue = bound_queue(broker, created, f"{prefix}.all")
+    product_register(seller=seller, name="Before", price=100)
+    drain()
+    externalizer.proxy.cut()  # kills the publisher's open connection ...
+    externalizer.proxy.restore()  # ... and the broker is back before the next batch
+    product_register(seller=seller, name="After", price=100)
+    drain()
+    assert set(Delivery.objects.filter(subscriber="market.externalize").values_list("status", "attempts")) == {
+        ("done", 1)
+    }
+    check_order_and_once(read_all(queue, created["exchange"]), repeats_allowed=False)
