@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('market', '0003_delivery_guard_index'),
+        ('market', '0004_delivery_retention_idx'),
     ]
 
     operations = [
