@@ -11,42 +11,31 @@ a request.
 What goes out: to the durable topic exchange ``market.events`` (``EVENTS_EXTERNALIZE_EXCHANGE``),
 routing key the event type (``ReservationPlaced``), persistent, one message per event with
 ``message_id`` = the event id (consumers drop repeats by it), ``correlation_id`` = the chain's
-id, body the JSON envelope (``envelope``). Each publish waits for the broker's confirm, so a
-delivery is marked done only once the broker has the message.
+id, body the JSON envelope (``envelope``). A batch's deliveries are marked done only once the
+broker has confirmed every one of its messages.
 
 A broker that cannot be reached is not the events' fault: the deliveries wait
 (``EVENTS_EXTERNALIZE_RETRY_SECONDS``) without counting attempts, so an outage only grows the
-backlog. A message the broker refuses (nack) counts a failed attempt like any handler error.
+backlog. A message the broker refuses (a nack, or a channel it closes) counts a failed attempt
+like any handler error.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
 
 import pika
-import pika.exceptions
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from market.bus import registry
+from market.bus import confirming, registry
 from market.bus.delivering import Unavailable
 from market.events import EVENT_TYPES, Event
 
-logger = logging.getLogger(__name__)
-
 SUBSCRIBER_ID = "market.externalize"
 
-# Connection trouble: the broker is down, restarting or unreachable. Anything else (a nack, a
-# refused exchange) is a failure of these messages and counts an attempt.
-_UNREACHABLE = (
-    pika.exceptions.AMQPConnectionError,
-    pika.exceptions.ChannelWrongStateError,
-    pika.exceptions.ConnectionWrongStateError,
-    pika.exceptions.StreamLostError,
-    OSError,
-)
+# Seconds a batch may wait for its confirms before the broker counts as unreachable.
+CONFIRM_TIMEOUT = 30.0
 
 
 def envelope(event: Event) -> dict:
@@ -79,66 +68,42 @@ def properties(event: Event) -> pika.BasicProperties:
 
 
 class Publisher:
-    """One connection and confirming channel per thread (pika's connections are not thread-safe),
-    opened on first use and again after it broke."""
+    """Publishes a delivery batch's events and waits for all their confirms at once, on a
+    connection of its own (``confirming.ConfirmedBatch``): nothing to keep alive between
+    batches, nothing stale after a broker restart, and a batch's disk writes shared by its
+    messages (bench/externalize.md)."""
 
     def __init__(self, url: str, exchange: str) -> None:
         self.url = url
         self.exchange = exchange
-        self._local = threading.local()
 
-    def _channel(self):
-        channel = getattr(self._local, "channel", None)
-        if channel is not None and channel.is_open:
-            return channel
-        self.close()
+    def parameters(self) -> pika.URLParameters:
         parameters = pika.URLParameters(self.url)
         parameters.connection_attempts = 1
         parameters.socket_timeout = 5
         parameters.blocked_connection_timeout = 30  # a broker out of memory or disk blocks publishers
-        connection = pika.BlockingConnection(parameters)
-        channel = connection.channel()
-        channel.confirm_delivery()
-        channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
-        self._local.connection, self._local.channel = connection, channel
-        return channel
+        return parameters
 
     def publish(self, events: list[Event]) -> None:
-        """Publish ``events`` in order, each confirmed by the broker before the next.
+        """Publish ``events`` in order; return once the broker confirmed every one.
 
-        A connection kept from an earlier batch may have died meanwhile (the broker restarted,
-        or dropped it for missed heartbeats while the worker was idle): then one fresh try at
-        once, before telling the bus the broker is unreachable. Messages confirmed before the
-        break go out again: at least once."""
-        for fresh in (self._channel_is_open() is False, True):
-            try:
-                channel = self._channel()
-                for event in events:
-                    body = json.dumps(envelope(event), cls=DjangoJSONEncoder, ensure_ascii=False).encode()
-                    channel.basic_publish(self.exchange, event.type, body, properties(event))
-                return
-            except _UNREACHABLE as exc:
-                self.close()
-                if fresh:
-                    raise Unavailable(
-                        f"RabbitMQ unreachable: {exc!r}", retry_after=settings.EVENTS_EXTERNALIZE_RETRY_SECONDS
-                    ) from exc
-            except pika.exceptions.AMQPError:
-                self.close()
-                raise
-
-    def _channel_is_open(self) -> bool:
-        channel = getattr(self._local, "channel", None)
-        return channel is not None and channel.is_open
+        If the connection breaks first, the whole batch goes out again on the next try:
+        messages confirmed before the break are repeated (at least once)."""
+        messages = [
+            confirming.Message(
+                event.type,
+                json.dumps(envelope(event), cls=DjangoJSONEncoder, ensure_ascii=False).encode(),
+                properties(event),
+            )
+            for event in events
+        ]
+        try:
+            confirming.ConfirmedBatch(self.parameters(), self.exchange, messages, timeout=CONFIRM_TIMEOUT).run()
+        except confirming.Unreachable as exc:
+            raise Unavailable(str(exc), retry_after=settings.EVENTS_EXTERNALIZE_RETRY_SECONDS) from exc
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = self._local.channel = None
-        if connection is not None and connection.is_open:
-            try:
-                connection.close()
-            except Exception:  # closing a broken connection may fail too; nothing to keep
-                logger.debug("closing the RabbitMQ connection failed", exc_info=True)
+        """Nothing is kept open between batches."""
 
 
 def event_types(names: str) -> tuple[str, ...]:
