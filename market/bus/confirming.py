@@ -15,6 +15,14 @@ from dataclasses import dataclass
 import pika
 import pika.exceptions
 
+# A connection that died under a callback (the broker went away mid-batch).
+_BROKEN = (
+    pika.exceptions.AMQPConnectionError,
+    pika.exceptions.ConnectionWrongStateError,
+    pika.exceptions.ChannelWrongStateError,
+    OSError,
+)
+
 
 class Unreachable(Exception):
     """The broker could not be reached, or the connection broke before every confirm came."""
@@ -54,7 +62,10 @@ class ConfirmedBatch:
             on_close_callback=self._on_closed,
         )
         self.connection.ioloop.call_later(self.timeout, self._on_timeout)
-        self.connection.ioloop.start()
+        try:
+            self.connection.ioloop.start()
+        except _BROKEN as exc:  # raised from a callback when the connection died under it
+            self.error = self.error or Unreachable(f"the connection to RabbitMQ broke: {exc!r}")
         if self.error is not None:
             raise self.error
         if not self.published or self.unconfirmed:  # closed before every confirm arrived
