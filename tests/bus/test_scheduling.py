@@ -198,3 +198,15 @@ def test_several_workers_fire_each_due_message_exactly_once(clock):
     assert sum(counts) == 300 and len([c for c in counts if c]) > 1  # shared, and each fired once
     assert EventRecord.objects.filter(type=HoldExpired.type).count() == 300
     assert not ScheduledMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_trace_shows_what_its_chain_still_has_scheduled(clock):
+    from market.bus import tracing
+
+    with transaction.atomic(), bus.chain("job-trace"):
+        bus.publish(HoldExpired(hold="now"))
+        bus.schedule(HoldExpired(hold="later"), at=clock() + timedelta(minutes=15), key="hold:later")
+    text = tracing.trace("job-trace").text()
+    assert text.startswith("chain job-trace: 1 event(s), 1 scheduled")
+    assert "(scheduled) test.HoldExpired due" in text and "key=hold:later" in text
