@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from market import bus
-from market.models import Delivery, EventRecord, Profile, Subscription
+from market.models import Delivery, EventRecord, Profile, ScheduledMessage, Subscription
 
 
 class DeliveryInline(admin.TabularInline):
@@ -17,9 +17,10 @@ class DeliveryInline(admin.TabularInline):
 
 @admin.register(EventRecord)
 class EventRecordAdmin(admin.ModelAdmin):
-    list_display = ("id", "type", "aggregate_type", "aggregate_id", "occurred_at")
+    list_display = ("id", "type", "aggregate_type", "aggregate_id", "occurred_at", "correlation_id", "causation_id")
     list_filter = ("type", "aggregate_type")
-    search_fields = ("=event_id", "=aggregate_id")
+    # Filter a chain with ?correlation_id=<id> (a local field: the admin allows the lookup) or search.
+    search_fields = ("=event_id", "=aggregate_id", "=correlation_id", "=causation_id")
     readonly_fields = [f.name for f in EventRecord._meta.fields]
     inlines = [DeliveryInline]
     show_full_result_count = False
@@ -33,9 +34,21 @@ class EventRecordAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("id", "subscriber", "event", "status", "attempts", "available_at", "short_error")
+    list_display = ("id", "subscriber", "event", "status", "attempts", "available_at", "correlation", "short_error")
     list_filter = ("status", "subscriber")
     list_select_related = ("event",)
+    # Filter a chain with ?event__correlation_id=<id> (allowed below) or search by it.
+    search_fields = ("=event__correlation_id", "=event__causation_id")
+
+    @admin.display(description="correlation", ordering="event__correlation_id")
+    def correlation(self, obj: Delivery) -> str:
+        return obj.event.correlation_id
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        if lookup in ("event__correlation_id", "event__causation_id"):
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
     readonly_fields = [f.name for f in Delivery._meta.fields]
     actions = ["requeue"]
     show_full_result_count = False
@@ -77,6 +90,21 @@ class SubscriptionAdmin(admin.ModelAdmin):
             [Subscription(id=sid) for sid in bus.durable_subscribers()], ignore_conflicts=True
         )
         return super().get_queryset(request)
+
+
+@admin.register(ScheduledMessage)
+class ScheduledMessageAdmin(admin.ModelAdmin):
+    """Messages waiting for their time; cancel them from code (cancel_scheduled), not here."""
+
+    list_display = ("id", "type", "due_at", "key", "correlation_id")
+    search_fields = ("=key", "=correlation_id")
+    readonly_fields = [f.name for f in ScheduledMessage._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Profile)

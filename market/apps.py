@@ -8,3 +8,6 @@ class MarketConfig(AppConfig):
     def ready(self) -> None:
         from market import checks, metrics  # noqa: F401  (metrics listen to the bus in every process, worker too)
         from market.accounts import handlers  # noqa: F401  (registers subscribers)
+        from market.bus import externalize
+
+        externalize.register_from_settings()

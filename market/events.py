@@ -34,8 +34,14 @@ class Event:
     occurred_at: datetime = field(default_factory=timezone.now)
     # Position in the event log, set when the event is read back from it (None before publishing).
     sequence: int | None = field(default=None, compare=False)
+    # Set by the bus when it publishes (market.bus.correlation), never by the apps: the request,
+    # command or job that started the chain, and the event (or that request) that caused this one.
+    correlation_id: str | None = field(default=None, compare=False)
+    causation_id: str | None = field(default=None, compare=False)
 
-    _ENVELOPE: ClassVar[frozenset[str]] = frozenset({"event_id", "occurred_at", "sequence"})
+    _ENVELOPE: ClassVar[frozenset[str]] = frozenset(
+        {"event_id", "occurred_at", "sequence", "correlation_id", "causation_id"}
+    )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -57,12 +63,27 @@ class Event:
 
     @classmethod
     def from_record(
-        cls, *, type: str, payload: dict[str, Any], event_id: uuid.UUID, occurred_at: datetime, sequence: int
+        cls,
+        *,
+        type: str,
+        payload: dict[str, Any],
+        event_id: uuid.UUID,
+        occurred_at: datetime,
+        sequence: int | None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
     ) -> Event:
         event_class = EVENT_TYPES[type]
-        known = {f.name for f in dataclasses.fields(event_class)}
+        known = {f.name for f in dataclasses.fields(event_class)} - cls._ENVELOPE
         values = {k: v for k, v in payload.items() if k in known}
-        return event_class(event_id=event_id, occurred_at=occurred_at, sequence=sequence, **values)
+        return event_class(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            sequence=sequence,
+            correlation_id=correlation_id or None,
+            causation_id=causation_id or None,
+            **values,
+        )
 
 
 # --- accounts (market.accounts) --------------------------------------------------------------

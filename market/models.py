@@ -18,10 +18,18 @@ class EventRecord(models.Model):
     aggregate_id = models.CharField(max_length=64)
     occurred_at = models.DateTimeField()
     payload = models.JSONField()
+    # The chain this event belongs to (a request id, or the id a command or job started) and
+    # what directly caused it (an event id, or the request id for the chain's first events).
+    # A database default too: rows inserted by raw SQL (bench seeds, tests) need not name them.
+    correlation_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    causation_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = "event"
-        indexes = [models.Index(fields=["aggregate_type", "aggregate_id"], name="event_aggregate_idx")]
+        indexes = [
+            models.Index(fields=["aggregate_type", "aggregate_id"], name="event_aggregate_idx"),
+            models.Index(fields=["correlation_id", "id"], name="event_correlation_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.type} {self.aggregate_type}:{self.aggregate_id}"
@@ -37,6 +45,8 @@ class EventRecord(models.Model):
             aggregate_id=event.aggregate_id,
             occurred_at=event.occurred_at,
             payload=event.payload(),
+            correlation_id=event.correlation_id or "",
+            causation_id=event.causation_id or "",
         )
 
     def to_event(self):
@@ -48,6 +58,8 @@ class EventRecord(models.Model):
             event_id=self.event_id,
             occurred_at=self.occurred_at,
             sequence=self.pk,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
         )
 
 
@@ -104,6 +116,28 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({'paused' if self.paused else 'running'})"
+
+
+class ScheduledMessage(models.Model):
+    """An event to publish at or after ``due_at`` (market.bus.scheduling). Stored in the
+    scheduling transaction, deleted in the one that publishes it: a row here has not fired yet."""
+
+    # Optional, for cancel_scheduled(key) and for scheduling again under the same key (which
+    # replaces the earlier message).
+    key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    event_id = models.UUIDField(unique=True, editable=False)
+    type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    correlation_id = models.CharField(max_length=64, blank=True, default="")
+    causation_id = models.CharField(max_length=64, blank=True, default="")
+    due_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "scheduled message"
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.due_at:%Y-%m-%d %H:%M:%S}" + (f" ({self.key})" if self.key else "")
 
 
 class Profile(models.Model):

@@ -15,13 +15,26 @@ from contextlib import contextmanager
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _event_id: contextvars.ContextVar[str] = contextvars.ContextVar("event_id", default="-")
 _subscriber: contextvars.ContextVar[str] = contextvars.ContextVar("subscriber", default="-")
+_correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
+_causation_id: contextvars.ContextVar[str] = contextvars.ContextVar("causation_id", default="-")
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 @contextmanager
-def log_context(*, event_id: str | None = None, subscriber: str | None = None, request_id: str | None = None):
+def log_context(
+    *,
+    event_id: str | None = None,
+    subscriber: str | None = None,
+    request_id: str | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+):
     tokens = []
+    if correlation_id is not None:
+        tokens.append((_correlation_id, _correlation_id.set(correlation_id)))
+    if causation_id is not None:
+        tokens.append((_causation_id, _causation_id.set(causation_id)))
     if event_id is not None:
         tokens.append((_event_id, _event_id.set(event_id)))
     if subscriber is not None:
@@ -35,8 +48,15 @@ def log_context(*, event_id: str | None = None, subscriber: str | None = None, r
             var.reset(token)
 
 
+def current_request_id() -> str | None:
+    """The id of the HTTP request being served in this context, if any."""
+    request_id = _request_id.get()
+    return None if request_id == "-" else request_id
+
+
 class ContextFilter(logging.Filter):
-    """Adds request_id, event_id and subscriber to every record (unless the caller set them)."""
+    """Adds request_id, event_id, subscriber, correlation_id and causation_id to every record
+    (unless the caller set them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
@@ -48,6 +68,12 @@ class ContextFilter(logging.Filter):
             record.event_id = _event_id.get()
         if not hasattr(record, "subscriber"):
             record.subscriber = _subscriber.get()
+        if not hasattr(record, "correlation_id"):
+            record.correlation_id = _correlation_id.get()
+            if record.correlation_id == "-":
+                record.correlation_id = record.request_id  # a request's own lines: it starts the chain
+        if not hasattr(record, "causation_id"):
+            record.causation_id = _causation_id.get()
         return True
 
 

@@ -336,6 +336,14 @@ EVENTS_PURGE_BATCH = env_int("EVENTS_PURGE_BATCH", 2000)
 EVENTS_WORKER_HEARTBEAT_FILE = os.environ.get("EVENTS_WORKER_HEARTBEAT_FILE", "")
 EVENTS_WORKER_METRICS_PORT = env_int("EVENTS_WORKER_METRICS_PORT", 0)
 
+# --- Event bus, reaching outward (market/bus/externalize.py, scheduling.py) ----------------------
+# Set to publish events to RabbitMQ (amqp://guest:guest@127.0.0.1:5672/%2F); empty: no externalizer.
+EVENTS_EXTERNALIZE_URL = os.environ.get("EVENTS_EXTERNALIZE_URL", "")
+EVENTS_EXTERNALIZE_TYPES = os.environ.get("EVENTS_EXTERNALIZE_TYPES", "*")  # "*" or "ReservationPlaced,..."
+EVENTS_EXTERNALIZE_EXCHANGE = os.environ.get("EVENTS_EXTERNALIZE_EXCHANGE", "market.events")
+# Broker unreachable: deliveries wait this long and count no attempt (the backlog grows meanwhile).
+EVENTS_EXTERNALIZE_RETRY_SECONDS = env_float("EVENTS_EXTERNALIZE_RETRY_SECONDS", 5.0)
+
 # --- Reservation path: short waits on PostgreSQL, so overload turns into a quick 503 ------------
 RESERVATION_LOCK_TIMEOUT_MS = env_int("RESERVATION_LOCK_TIMEOUT_MS", 1000)
 RESERVATION_STATEMENT_TIMEOUT_MS = env_int("RESERVATION_STATEMENT_TIMEOUT_MS", 3000)
@@ -362,7 +370,8 @@ LOGGING = {
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(event_id)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(event_id)s"
+            " %(correlation_id)s %(causation_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             "json_ensure_ascii": False,  # Korean messages stay readable in the logs
         },
@@ -378,6 +387,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "pika": {"level": "WARNING"},
         # Django's default config gives "django" a plain console handler of its own (with DEBUG on):
         # every line of it (a 409's "Conflict: /api/...", the autoreloader's) came out twice.
         "django": {"handlers": [], "level": "INFO"},

@@ -11,7 +11,7 @@ class TimelineInline(admin.TabularInline):
     model = TimelineEntry
     extra = 0
     can_delete = False
-    fields = ("occurred_at", "event_type", "subject", "status", "sequence")
+    fields = ("occurred_at", "event_type", "subject", "status", "sequence", "correlation_id")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:

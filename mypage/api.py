@@ -55,6 +55,8 @@ class TimelineOutput(serializers.Serializer):
     subject = serializers.CharField()
     status = serializers.CharField()
     occurred_at = serializers.DateTimeField()
+    correlation_id = serializers.CharField()
+    causation_id = serializers.CharField()
 
 
 class RowDetailOutput(RowOutput):

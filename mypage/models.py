@@ -87,6 +87,10 @@ class TimelineEntry(models.Model):
     subject = models.CharField(max_length=16, choices=Subject.choices)
     status = models.CharField(max_length=16, help_text="The new status of the subject this event declares.")
     occurred_at = models.DateTimeField()
+    # Carried by the event: the request or job that started the chain, and what caused this event
+    # (``manage.py events trace <correlation_id>`` shows the whole chain).
+    correlation_id = models.CharField(max_length=64, blank=True, default="")
+    causation_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name_plural = "timeline entries"

@@ -157,6 +157,8 @@ def mypage_apply_events(*, events: Iterable[Event]) -> int:
                     subject=projection.subject,
                     status=projection.status,
                     occurred_at=event.occurred_at,
+                    correlation_id=event.correlation_id or "",
+                    causation_id=event.causation_id or "",
                 )
             )
         fields = sorted(set().union(*changed.values()))

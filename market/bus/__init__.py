@@ -41,10 +41,16 @@ Delivery guarantees of durable subscribers, per subscriber:
 Modules: ``registry`` (subscribers and their signals), ``publishing`` (publish and store),
 ``claiming`` (leases), ``delivering`` (run: the one path), ``worker`` (the loop),
 ``operations`` (backlog, pause/resume, requeue, purge).
+
+Reaching outward (issue 15): ``correlation`` (every event's correlation and causation ids, set
+here, never by the apps; ``chain()`` starts one for a job), ``scheduling`` (``schedule(event,
+at=..., key=...)``, ``cancel_scheduled(key)``, fired by the worker), ``tracing`` (``trace(id)``:
+a chain as a tree) and ``externalize`` (a durable subscriber publishing events to RabbitMQ).
 """
 
 from market.bus.claiming import claim, release, worker_id
-from market.bus.delivering import OUTSIDE_BATCH, LeaseLost, backoff_seconds, drain, run
+from market.bus.correlation import chain
+from market.bus.delivering import OUTSIDE_BATCH, LeaseLost, Unavailable, backoff_seconds, drain, run
 from market.bus.operations import Backlog, backlog, is_paused, pause, purge, requeue, resume
 from market.bus.publishing import publish, publish_many
 from market.bus.registry import (
@@ -59,6 +65,7 @@ from market.bus.registry import (
     signals,
     subscribers,
 )
+from market.bus.scheduling import cancel_scheduled, fire_due, schedule
 
 __all__ = [
     "IN_TRANSACTION",
@@ -66,14 +73,18 @@ __all__ = [
     "Backlog",
     "LeaseLost",
     "Subscriber",
+    "Unavailable",
     "backlog",
     "backoff_seconds",
+    "cancel_scheduled",
     "catalogue",
     "catalogue_markdown",
+    "chain",
     "claim",
     "drain",
     "durable",
     "durable_subscribers",
+    "fire_due",
     "in_transaction",
     "is_paused",
     "pause",
@@ -84,6 +95,7 @@ __all__ = [
     "requeue",
     "resume",
     "run",
+    "schedule",
     "signal",
     "signals",
     "subscribers",

@@ -42,6 +42,16 @@ class LeaseLost(Exception):
     or a delivery was finished elsewhere. Raised inside the handler's transaction to roll back."""
 
 
+class Unavailable(Exception):
+    """Raised by a handler when the outside world it talks to cannot be reached (a broker down):
+    not the events' fault, so the deliveries wait ``retry_after`` seconds and count no attempt.
+    An outage grows the backlog instead of filling the dead letters."""
+
+    def __init__(self, message: str, *, retry_after: float = 5.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def backoff_seconds(attempts: int) -> float:
     """Delay before the next try after ``attempts`` failures: base, 2×base, 4×base, ... capped."""
     return min(settings.EVENTS_BACKOFF_BASE * (2 ** max(attempts - 1, 0)), settings.EVENTS_BACKOFF_MAX)
@@ -149,14 +159,18 @@ def _record_failure(claimed: Delivery, owner: str, exc: Exception) -> str:
         )
         if delivery is None:
             return "skipped"
-        delivery.attempts += 1
         delivery.last_error = error[:4000]
         delivery.leased_until = None
         delivery.lease_owner = ""
-        if delivery.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+        if isinstance(exc, Unavailable):
+            delivery.available_at = timezone.now() + timedelta(seconds=exc.retry_after)
+            outcome = "waiting"
+        elif (attempts := delivery.attempts + 1) >= settings.EVENTS_MAX_ATTEMPTS:
+            delivery.attempts = attempts
             delivery.status = Delivery.Status.DEAD
             outcome = "dead"
         else:
+            delivery.attempts = attempts
             delivery.available_at = timezone.now() + timedelta(seconds=backoff_seconds(delivery.attempts))
             outcome = "retry"
         delivery.save(update_fields=["attempts", "last_error", "leased_until", "lease_owner", "status", "available_at"])
@@ -168,7 +182,11 @@ def _record_failure(claimed: Delivery, owner: str, exc: Exception) -> str:
         delivery.attempts,
         outcome,
         error,
-        extra={"event_id": str(claimed.event.event_id)},
+        extra={
+            "event_id": str(claimed.event.event_id),
+            "correlation_id": claimed.event.correlation_id or "-",
+            "causation_id": claimed.event.causation_id or "-",
+        },
     )
     observability.delivery_finished(delivery.subscriber, outcome)
     return outcome

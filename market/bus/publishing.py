@@ -3,6 +3,7 @@ the publisher's transaction; with inline dispatch, run the new deliveries after 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterable
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from market.bus import claiming, delivering, registry
+from market.bus import claiming, correlation, delivering, registry
 from market.events import Event
 from market.models import Delivery, EventRecord
 
@@ -47,11 +48,13 @@ def publish_many(events: Iterable[Event]) -> list[Event]:
     if outermost:
         pending = _publishing.events = []
     try:
-        positions = []
-        for event in events:
-            positions.append(len(pending))
-            pending.append(event)
-            registry.call(registry.IN_TRANSACTION, [event])
+        with correlation.implicit_chain() if outermost else contextlib.nullcontext():
+            positions = []
+            for event in events:
+                event = correlation.stamp(event)
+                positions.append(len(pending))
+                pending.append(event)
+                registry.call(registry.IN_TRANSACTION, [event])
         if not outermost:
             return [pending[i] for i in positions]
         sequences = _store(connection, pending) if pending else []
@@ -109,7 +112,8 @@ def _dispatch_inline(delivery_ids: list[int]) -> None:
 # with its deliveries (none for an event nobody durable listens to).
 _PUBLISH_SQL = """
     WITH e AS (
-        INSERT INTO market_eventrecord (event_id, type, version, aggregate_type, aggregate_id, occurred_at, payload)
+        INSERT INTO market_eventrecord
+            (event_id, type, version, aggregate_type, aggregate_id, occurred_at, payload, correlation_id, causation_id)
         VALUES {values}
         RETURNING id, event_id
     ), d AS (
@@ -123,7 +127,17 @@ _PUBLISH_SQL = """
     )
     SELECT e.id, d.id, d.subscriber FROM e LEFT JOIN d ON d.event_id = e.id ORDER BY e.id, d.id
 """
-_EVENT_COLUMNS = ("event_id", "type", "version", "aggregate_type", "aggregate_id", "occurred_at", "payload")
+_EVENT_COLUMNS = (
+    "event_id",
+    "type",
+    "version",
+    "aggregate_type",
+    "aggregate_id",
+    "occurred_at",
+    "payload",
+    "correlation_id",
+    "causation_id",
+)
 
 
 def _insert_with_deliveries(connection, records: list[EventRecord], events: list[Event]):

@@ -16,12 +16,14 @@ therefore sees every delivery of every event of type ``t``, the sender telling t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import blinker
 
 from market import observability
+from market.bus import correlation
 from market.events import EVENT_TYPES, Event
 
 Handler = Callable[[Event], None] | Callable[[list[Event]], None]
@@ -82,6 +84,17 @@ def register(subscriber: Subscriber) -> None:
     sender = subscriber.id if subscriber.durable else IN_TRANSACTION
     for event_type in subscriber.event_types:
         signal(event_type).connect(subscriber.receiver, sender=sender, weak=False)
+
+
+def unregister(subscriber_id: str) -> None:
+    """Forget a subscriber (tests that register one for a while; the externalizer's tests)."""
+    global _durable_by_type
+    subscriber = _registry.pop(subscriber_id, None)
+    if subscriber is None:
+        return
+    _durable_by_type = None
+    for event_type in subscriber.event_types:
+        signal(event_type).disconnect(subscriber.receiver)
 
 
 def _decorator(event_classes: Iterable[type[Event]], **options) -> Callable[[Handler], Handler]:
@@ -151,9 +164,15 @@ def call(sender: str, events: list[Event]) -> None:
     in_transaction = sender == IN_TRANSACTION
     # Log lines name the event being handled; a list-taking handler's name none but their own.
     per_event = in_transaction or len(events) == 1 or not _registry[sender].batch
-    with observability.log_context(subscriber=None if in_transaction else sender):
+    with (
+        observability.log_context(subscriber=None if in_transaction else sender),
+        contextlib.nullcontext() if per_event else correlation.handling_batch(events),
+    ):
         for event in events:
-            with observability.log_context(event_id=str(event.event_id) if per_event else None):
+            with (
+                observability.log_context(event_id=str(event.event_id) if per_event else None),
+                correlation.handling(event),
+            ):
                 if in_transaction:
                     signal(event.type).send(sender, event=event)
                 else:

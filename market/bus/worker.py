@@ -22,7 +22,7 @@ from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
 from market import heartbeat, periodic
-from market.bus import claiming, delivering, operations
+from market.bus import claiming, delivering, operations, scheduling
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class Worker:
         """Claim one batch and run it. Returns how many deliveries were claimed."""
         owner = owner or self.owner
         periodic.run_due()  # the apps' periodic jobs (market.periodic), e.g. expiring holds
+        scheduling.fire_due_now_and_then()
         claimed = claiming.claim(owner=owner, limit=self.batch)
         delivering.run(claimed, owner=owner, stopping=lambda: self.stopping)
         if self.stopping:

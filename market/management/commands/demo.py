@@ -15,6 +15,8 @@ expected state. Any state not reached fails the command (non-zero exit), so CI c
                                                                      catch up on resume (soldOut, 03)
     8. buyer wishes for Desk; buyer2 reserves it and lets the hold   reservation expired (02), payment 03,
        expire; the seller lowers its price                           Desk 01; buyer told twice (찜)
+    9. the Noodle reservation and payment, traced                    reservation -> product hold -> payment
+                                                                     requested -> my-page and notifications
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from django.utils.translation import gettext as _
 from rest_framework.test import APIClient
 
 from market import bus, periodic
+from market.bus import tracing
+from market.models import EventRecord
 
 PASSWORD = "demo-pass-1234"  # noqa: S105 (demo accounts on a demo database)
 USERS = {"seller": "01011112222", "buyer": "01033334444", "buyer2": "01055556666"}
@@ -482,3 +486,20 @@ class Command(BaseCommand):
         kinds2 = sorted(n["kind"] for n in self.notifications("buyer2") if n["id"] not in self.earlier_notes["buyer2"])
         self.expect("buyer2 was told the hold expired", "EXPIRED" in kinds2, True)
         self.checkpoint("wish list")
+        self.step("9. The walkthrough traced: buyer's Noodle reservation and payment (manage.py events trace <id>)")
+        for what, event_type, aggregate_id in (
+            ("the Noodle reservation", "ReservationPlaced", self.reservations["noodle"]),
+            ("the Noodle payment", "PaymentCompleted", noodle_payment),
+        ):
+            record = EventRecord.objects.filter(type=event_type, aggregate_id=str(aggregate_id)).order_by("id").last()
+            found = tracing.trace(str(record.event_id)) if record else None
+            self.stdout.write(f"\n{what} (request {record.correlation_id if record else '?'}):")
+            self.stdout.write(found.text() if found else "  (no chain)")
+            text = found.text() if found else ""
+            wanted = (
+                ["ProductReserved", "PaymentRequested", "mypage.project: done", "notice.notify: done"]
+                if event_type == "ReservationPlaced"
+                else ["ProductSoldOut", "ReservationCompleted", "mypage.project: done", "notice.notify: done"]
+            )
+            self.expect(f"the trace of {what} shows", [w for w in wanted if w in text], wanted)
+        self.checkpoint("trace")

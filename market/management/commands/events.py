@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from market import bus
+from market.bus import consuming, tracing
 
 
 class Command(BaseCommand):
@@ -22,6 +23,10 @@ class Command(BaseCommand):
             p.add_argument("subscriber")
             if name == "resume":
                 p.add_argument("--drain", action="store_true", help="Run its due deliveries now.")
+        p = sub.add_parser("trace", help="A chain of events as a tree (a request id, correlation id or event id).")
+        p.add_argument("id")
+        p = sub.add_parser("consume", help="Read externalized events from RabbitMQ (a carved-out service's view).")
+        consuming.add_arguments(p)
         p = sub.add_parser("requeue", help="Give dead deliveries a fresh start.")
         p.add_argument("--subscriber", default=None)
         p.add_argument("ids", nargs="*", type=int)
@@ -84,3 +89,12 @@ class Command(BaseCommand):
         older_than = timedelta(hours=older_than_hours) if older_than_hours is not None else None
         n = bus.purge(older_than=older_than, batch=batch)
         self.stdout.write(f"purged {n} done deliveries")
+
+    def do_trace(self, id: str, **_):
+        found = tracing.trace(id)
+        if found is None:
+            raise CommandError(f"no event carries {id!r} (a request id, correlation id or event id)")
+        self.stdout.write(found.text())
+
+    def do_consume(self, **options):
+        consuming.consume(self.stdout, **{k: v for k, v in options.items() if k != "stdout"})
