@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from market.errors import Conflict
 
@@ -34,6 +35,8 @@ class Payment(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("payment")
+        verbose_name_plural = gettext_lazy("payments")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["buyer_id", "-id"], name="payment_buyer_id"),

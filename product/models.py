@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from market.errors import Conflict
 
@@ -27,17 +28,24 @@ class Product(models.Model):
         PENDING = "pending", "pending (reserved)"
         SOLD_OUT = "sold_out", "sold out"
 
-    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products")
-    name = models.CharField(max_length=100)
-    description = models.TextField(blank=True, default="")
-    price = models.PositiveBigIntegerField(default=0, validators=[MaxValueValidator(MAX_PRICE)])
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.AVAILABLE)
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products", verbose_name=gettext_lazy("seller")
+    )
+    name = models.CharField(gettext_lazy("product name"), max_length=100)
+    description = models.TextField(gettext_lazy("description"), blank=True, default="")
+    price = models.PositiveBigIntegerField(
+        gettext_lazy("price (won)"), default=0, validators=[MaxValueValidator(MAX_PRICE)]
+    )
+    status = models.CharField(gettext_lazy("status"), max_length=16, choices=Status.choices, default=Status.AVAILABLE)
     # The reservation (an id in the reservation context) holding or having bought the product.
-    held_by_reservation_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    held_by_reservation_id = models.BigIntegerField(gettext_lazy("held by reservation"), null=True, blank=True)
+    created_at = models.DateTimeField(gettext_lazy("listed at"), auto_now_add=True)
+    updated_at = models.DateTimeField(gettext_lazy("updated at"), auto_now=True)
 
     class Meta:
+        # The admin names it in its language ("상품 추가", not "Product 추가").
+        verbose_name = gettext_lazy("product")
+        verbose_name_plural = gettext_lazy("products")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["status", "-id"], name="product_status_id"),

@@ -42,6 +42,8 @@ class Reservation(models.Model):
     end_reason = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["buyer", "-id"], name="reservation_buyer_id"),

@@ -139,3 +139,14 @@ def test_the_admin_speaks_korean(seller, korean_default):
     client.force_login(seller)
     html = client.get(PRODUCTS).content.decode()
     assert "중고마켓 관리" in html and "내 상품의 예약" in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_admin_names_our_models_and_fields_in_korean(seller, make_product, korean_default):
+    """Django's own words were Korean, ours were not: "변경할 product 선택", "Product 추가"."""
+    product = make_product(seller, name="Desk", price=5000)
+    client = Client()
+    client.force_login(seller)
+    listing = client.get(PRODUCTS).content.decode()
+    assert "변경할 상품 선택" in listing and "product" not in re.sub(r"<[^>]*>", " ", listing).lower().split()
+    form = client.get(reverse("admin:product_product_change", args=[product.pk])).content.decode()
+    assert "상품 이름" in form and "설명" in form and "가격" in form
