@@ -25,7 +25,7 @@ class Command(BaseCommand):
         manage = [sys.executable, sys.argv[0]]
         self.stdout.write(
             self.style.SUCCESS(f"중고마켓 at {base}/")
-            + f"\n  API {base}/api/   docs {base}/api/docs/   admin {base}/admin/"
+            + f"\n  shop {base}/shop/   API {base}/api/   docs {base}/api/docs/   admin {base}/admin/"
             + "\n  The event worker runs beside the web server. Ctrl-C stops both."
         )
         # Both children are in this terminal's process group: Ctrl-C reaches each of them at once.
