@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
 
 APPS = ("market", "product", "reservation", "payment", "notice", "mypage")
 
@@ -24,3 +25,14 @@ def compiled_messages():
     if stale:
         call_command("compilemessages", locale=["ko"], verbosity=0)
     return stale
+
+
+def csrf_post(client: Client, url: str, data: dict | None = None, **extra):
+    """POST as the page's form would: with the CSRF token the page set."""
+    client.get("/shop/")
+    token = client.cookies["csrftoken"].value
+    return client.post(url, {**(data or {}), "csrfmiddlewaretoken": token}, **extra)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []

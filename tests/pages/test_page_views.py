@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 
 from market import resilience
 from mypage.models import MyPageRow
@@ -15,32 +14,9 @@ from product.models import Product
 from product.services import product_register
 from reservation.models import Reservation
 from reservation.services import reservation_place
+from tests.pages.support import csrf_post, messages_of
 
 pytestmark = pytest.mark.django_db(transaction=True)  # inline after-commit dispatch: my-page rows appear
-
-
-@pytest.fixture
-def web():
-    """``web(user)``: a browser-like client (CSRF checked), signed in as ``user`` (None: anonymous)."""
-
-    def make(user=None) -> Client:
-        client = Client(enforce_csrf_checks=True)
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
-
-
-def csrf_post(client: Client, url: str, data: dict | None = None, **extra):
-    """POST as the page's form would: with the CSRF token the page set."""
-    client.get("/shop/")
-    token = client.cookies["csrftoken"].value
-    return client.post(url, {**(data or {}), "csrfmiddlewaretoken": token}, **extra)
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []
 
 
 @pytest.fixture

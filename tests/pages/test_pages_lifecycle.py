@@ -8,7 +8,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from payment.models import Payment
@@ -16,22 +15,9 @@ from product.models import Product, Wish
 from product.services import product_register, product_wish
 from reservation.models import Reservation
 from reservation.services import reservation_expire_due, reservation_place
-from tests.pages.test_page_views import csrf_post, messages_of
+from tests.pages.support import csrf_post, messages_of
 
 pytestmark = pytest.mark.django_db(transaction=True)  # inline after-commit dispatch: my-page rows appear
-
-
-@pytest.fixture
-def web():
-    """``web(user)``: a browser-like client (CSRF checked), signed in as ``user`` (None: anonymous)."""
-
-    def make(user=None) -> Client:
-        client = Client(enforce_csrf_checks=True)
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture
