@@ -140,7 +140,7 @@ def test_guessing_one_password_from_many_addresses_is_slowed_down(buyer):
         assert response.status_code == 429, response.content
         assert response["Content-Type"].startswith("application/json")
         assert response.json()["code"] == "rate_limited"
-        assert 1 <= int(response["Retry-After"]) <= 900
+        assert 1 <= int(response["Retry-After"]) <= 960  # at most the period and one bucket of the sliding window
     # Another account is not affected.
     other = Client(REMOTE_ADDR="198.51.100.201").post(
         "/api/auth/token/", {"username": "seller", "password": "s3cret-pass"}, content_type="application/json"
@@ -160,6 +160,28 @@ def test_failed_sign_ins_are_limited_per_address_across_usernames(make_user):
         .status_code
         == 200
     )
+
+
+def test_a_limit_reached_just_before_a_window_boundary_still_holds_just_after(make_user):
+    """The limit slides: the failures of the last 15 minutes count, wherever the clock's quarter
+    hours fall. A fixed window forgot all 50 at 12:30:00 (and CI once met exactly that)."""
+    from unittest import mock
+
+    make_user("victim")
+    boundary = 1_800_000_000.0  # a multiple of 900 s
+
+    def sign_in_at(moment, username, password):
+        with mock.patch("market.accounts.backends.time.time", return_value=moment):
+            return Client(REMOTE_ADDR="192.0.2.19").get("/api/products/", HTTP_AUTHORIZATION=basic(username, password))
+
+    for n in range(50):
+        sign_in_at(boundary - 0.5, f"u{n}x", "guess")
+    response = sign_in_at(boundary + 0.5, "victim", "s3cret-pass")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 960
+    assert sign_in_at(boundary + 850, "victim", "s3cret-pass").status_code == 429
+    # Once the failures are over a period old, the address may sign in again.
+    assert sign_in_at(boundary + 960, "victim", "s3cret-pass").status_code == 200
 
 
 def test_a_right_password_is_not_counted(buyer):
