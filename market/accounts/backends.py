@@ -7,7 +7,8 @@ forms) gets them at once.
   usual "invalid credentials"). On PostgreSQL a NUL used to raise ``DataError`` (a 500) on every
   route that accepts Basic authentication.
 - Failed sign-ins are counted per username and per client address (``RATE_LIMIT_SIGNIN_USERNAME``,
-  ``RATE_LIMIT_SIGNIN_IP``); past either limit a sign-in is refused with 429 and ``Retry-After``
+  ``RATE_LIMIT_SIGNIN_IP``), over the same sliding window as the rate limits
+  (``market.throttling.SlidingWindow``); past either limit a sign-in is refused with 429 and ``Retry-After``
   before the password is even checked, so guessing one account's password from many addresses is
   slowed down as much as guessing from one.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import time
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
 
 from market import errors
-from market.throttling import parse_rate
+from market.throttling import SlidingWindow
 
 logger = logging.getLogger(__name__)
 
@@ -66,66 +66,27 @@ def _counters(username: str, request) -> list[tuple[str, str]]:
     return counters
 
 
-# A sliding window made of short buckets: a failure counts for one full period (and at most one
-# bucket more), wherever the clock's quarter hours fall. A single fixed window forgot every failure
-# at its boundary, so a limit reached a moment before 12:30:00 was gone a moment after.
-BUCKETS_PER_PERIOD = 15
-
-
-def _buckets(rate: str, now: float) -> tuple[int, float, int]:
-    """(limit, bucket length in seconds, the current bucket's number)."""
-    limit, period = parse_rate(rate)
-    size = max(1.0, period / BUCKETS_PER_PERIOD)
-    return limit, size, math.floor(now / size)
-
-
-def _window_keys(prefix: str, current: int) -> list[str]:
-    """The keys of the buckets a failure is still counted in, oldest first."""
-    return [f"{prefix}:{bucket}" for bucket in range(current - BUCKETS_PER_PERIOD, current + 1)]
-
-
 def _check(counters: list[tuple[str, str]], now: float) -> None:
-    windows = {prefix: (_buckets(rate, now), _window_keys(prefix, _buckets(rate, now)[2])) for prefix, rate in counters}
+    windows = [SlidingWindow(prefix, rate, now) for prefix, rate in counters]
     try:  # one round trip for every bucket of every counter
-        counts = cache.get_many([key for _, keys in windows.values() for key in keys])
+        counts = cache.get_many([key for window in windows for key in window.bucket_keys()])
     except Exception:  # the cache is down: fail open, as the rate limits do
         logger.warning("sign-in limit cache unavailable", exc_info=True)
         return
-    for (limit, size, current), keys in windows.values():
-        per_bucket = [counts.get(key) or 0 for key in keys]
-        total = sum(per_bucket)
-        if total < limit:
-            continue
-        # Bucket i of the window (oldest first) leaves it when bucket current + 1 + i begins.
-        leaves_at = (current + _buckets_to_shed(per_bucket, limit)) * size
-        raise errors.RateLimited(
-            _("Too many failed sign-in attempts. Please try again later."),
-            code="rate_limited",
-            retry_after=max(1, math.ceil(leaves_at - now)),
-            scope="signin",
-        )
-
-
-def _buckets_to_shed(per_bucket: list[int], limit: int) -> int:
-    """How many of the oldest buckets must leave the window before it is under the limit again."""
-    total = sum(per_bucket)
-    shed = 0
-    while total >= limit:
-        total -= per_bucket[shed]
-        shed += 1
-    return shed
+    for window in windows:
+        if window.count(counts) >= window.limit:  # this attempt would be one too many
+            raise errors.RateLimited(
+                _("Too many failed sign-in attempts. Please try again later."),
+                code="rate_limited",
+                retry_after=window.retry_after(counts, allowed=window.limit - 1),
+                scope="signin",
+            )
 
 
 def _count_failure(counters: list[tuple[str, str]], now: float) -> None:
     for prefix, rate in counters:
-        _, size, current = _buckets(rate, now)
-        key = f"{prefix}:{current}"
-        timeout = math.ceil(size * (BUCKETS_PER_PERIOD + 2))
         try:
-            cache.add(key, 0, timeout=timeout)
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=timeout)
+            SlidingWindow(prefix, rate, now).hit(cache)
         except Exception:
             logger.warning("sign-in limit cache unavailable", exc_info=True)
 

@@ -140,7 +140,7 @@ def test_guessing_one_password_from_many_addresses_is_slowed_down(buyer):
         assert response.status_code == 429, response.content
         assert response["Content-Type"].startswith("application/json")
         assert response.json()["code"] == "rate_limited"
-        assert 1 <= int(response["Retry-After"]) <= 960  # at most the period and one bucket of the sliding window
+        assert 1 <= int(response["Retry-After"]) <= 900
     # Another account is not affected.
     other = Client(REMOTE_ADDR="198.51.100.201").post(
         "/api/auth/token/", {"username": "seller", "password": "s3cret-pass"}, content_type="application/json"
@@ -178,10 +178,10 @@ def test_a_limit_reached_just_before_a_window_boundary_still_holds_just_after(ma
         sign_in_at(boundary - 0.5, f"u{n}x", "guess")
     response = sign_in_at(boundary + 0.5, "victim", "s3cret-pass")
     assert response.status_code == 429
-    assert 1 <= int(response["Retry-After"]) <= 960
-    assert sign_in_at(boundary + 850, "victim", "s3cret-pass").status_code == 429
-    # Once the failures are over a period old, the address may sign in again.
-    assert sign_in_at(boundary + 960, "victim", "s3cret-pass").status_code == 200
+    assert 1 <= int(response["Retry-After"]) <= 900
+    assert sign_in_at(boundary + 830, "victim", "s3cret-pass").status_code == 429
+    # Once the failures have left the window (14 to 15 minutes on), the address may sign in again.
+    assert sign_in_at(boundary + 900, "victim", "s3cret-pass").status_code == 200
 
 
 def test_a_right_password_is_not_counted(buyer):

@@ -170,3 +170,20 @@ def test_processes_share_the_limit_through_redis(redis_caches):
                 assert exc.retry_after >= 1
                 allowed.append(False)
     assert allowed == [True, True, True, False]
+
+
+def test_a_limit_holds_across_the_minute_boundary(buyer, token_client):
+    """The window slides: requests just before hh:mm:00 still count just after it (a fixed window
+    forgot them and let a burst straddling the boundary through at twice the rate)."""
+    from unittest import mock
+
+    minute = 1_800_000_000.0  # a multiple of 60 s
+    client = token_client(buyer)
+    with rates(reserve="2/min", reserve_ip="100/min"):
+        with mock.patch("market.throttling.time.time", return_value=minute - 0.5):
+            assert reserve(client).status_code == 404
+            assert reserve(client).status_code == 404
+        with mock.patch("market.throttling.time.time", return_value=minute + 0.5):
+            assert_rate_limited(reserve(client))
+        with mock.patch("market.throttling.time.time", return_value=minute + 60):
+            assert reserve(client).status_code == 404
