@@ -81,8 +81,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # The shared kernel: published events, the bus, accounts, API conventions.
+    # The shared kernel: published events, the bus, API conventions; and accounts.
     "market.apps.MarketConfig",
+    "market.accounts.apps.AccountsConfig",
     # The five bounded contexts. None imports another; they talk through market.events.
     "product.apps.ProductConfig",
     "reservation.apps.ReservationConfig",
