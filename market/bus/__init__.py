@@ -40,7 +40,7 @@ Delivery guarantees of durable subscribers, per subscriber:
 
 Modules: ``registry`` (subscribers and their signals), ``publishing`` (publish and store),
 ``claiming`` (leases), ``delivering`` (run: the one path), ``worker`` (the loop),
-``operations`` (backlog, pause/resume, requeue, purge).
+``operations`` (backlog, pause/resume, requeue, purge; ``logged_events`` to replay the log).
 
 Reaching outward (issue 15): ``correlation`` (every event's correlation and causation ids, set
 here, never by the apps; ``chain()`` starts one for a job), ``scheduling`` (``schedule(event,
@@ -51,7 +51,17 @@ a chain as a tree) and ``externalize`` (a durable subscriber publishing events t
 from market.bus.claiming import claim, release, worker_id
 from market.bus.correlation import chain
 from market.bus.delivering import OUTSIDE_BATCH, LeaseLost, Unavailable, backoff_seconds, drain, run
-from market.bus.operations import Backlog, backlog, is_paused, pause, purge, requeue, resume
+from market.bus.operations import (
+    Backlog,
+    backlog,
+    is_paused,
+    logged_count,
+    logged_events,
+    pause,
+    purge,
+    requeue,
+    resume,
+)
 from market.bus.publishing import publish, publish_many
 from market.bus.registry import (
     IN_TRANSACTION,
@@ -87,6 +97,8 @@ __all__ = [
     "fire_due",
     "in_transaction",
     "is_paused",
+    "logged_count",
+    "logged_events",
     "pause",
     "publish",
     "publish_many",
