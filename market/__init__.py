@@ -14,6 +14,7 @@ The contexts (product, reservation, payment, notice, mypage) import only these m
 - ``market.web``: what the web pages share (errors as messages, rate limits, the breaker);
 - ``market.admin_site``: the admin's shared base class and filters;
 - ``market.periodic``: jobs the event worker runs every so often;
+- ``market.resilience``: the circuit breakers, which a view that wants one asks for by name;
 - ``market.observability``: log context and named measurements (``emit``);
 - ``market.testing``: the ``Scenario`` helper of the tests.
 
@@ -38,6 +39,7 @@ PUBLIC_MODULES = (
     "market.links",
     "market.observability",
     "market.periodic",
+    "market.resilience",
     "market.testing",
     "market.web",
 )
