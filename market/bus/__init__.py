@@ -40,7 +40,8 @@ Delivery guarantees of durable subscribers, per subscriber:
 
 Modules: ``registry`` (subscribers and their signals), ``publishing`` (publish and store),
 ``claiming`` (leases), ``delivering`` (run: the one path), ``worker`` (the loop),
-``operations`` (backlog, pause/resume, requeue, purge; ``logged_events`` to replay the log).
+``operations`` (backlog, pause/resume, requeue, purge), ``replay`` (the log read back, to rebuild
+a read model).
 
 Reaching outward (issue 15): ``correlation`` (every event's correlation and causation ids, set
 here, never by the apps; ``chain()`` starts one for a job), ``scheduling`` (``schedule(event,
@@ -51,17 +52,7 @@ a chain as a tree) and ``externalize`` (a durable subscriber publishing events t
 from market.bus.claiming import claim, release, worker_id
 from market.bus.correlation import chain
 from market.bus.delivering import OUTSIDE_BATCH, LeaseLost, Unavailable, backoff_seconds, drain, run
-from market.bus.operations import (
-    Backlog,
-    backlog,
-    is_paused,
-    logged_count,
-    logged_events,
-    pause,
-    purge,
-    requeue,
-    resume,
-)
+from market.bus.operations import Backlog, backlog, is_paused, pause, purge, requeue, resume
 from market.bus.publishing import publish, publish_many
 from market.bus.registry import (
     IN_TRANSACTION,
@@ -75,6 +66,7 @@ from market.bus.registry import (
     signals,
     subscribers,
 )
+from market.bus.replay import logged_count, logged_events
 from market.bus.scheduling import cancel_scheduled, fire_due, schedule
 
 __all__ = [

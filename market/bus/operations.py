@@ -1,5 +1,5 @@
 """The operator's side: the backlog, pause/resume per subscriber, requeueing dead deliveries,
-purging done ones, and reading the event log back to rebuild a read model from it."""
+purging done ones."""
 
 from __future__ import annotations
 
@@ -7,17 +7,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from market.bus import registry
-from market.models import Delivery, EventRecord, Subscription
-
-if TYPE_CHECKING:
-    from market.events import Event
+from market.models import Delivery, Subscription
 
 
 def pause(subscriber_id: str) -> None:
@@ -116,15 +112,3 @@ def purge(
             if stopping():
                 return deleted
     return deleted
-
-
-def logged_events(types: Iterable[str], *, after: int = 0, limit: int = 500) -> list[Event]:
-    """Up to ``limit`` events of ``types`` from the log, in log order, after position ``after``
-    (an event's ``sequence``): a replay reads the log page by page, passing the last one's."""
-    records = EventRecord.objects.filter(type__in=list(types), id__gt=after).order_by("id")[:limit]
-    return [record.to_event() for record in records]
-
-
-def logged_count(types: Iterable[str]) -> int:
-    """How many events of ``types`` the log holds (a replay's total, for a progress bar)."""
-    return EventRecord.objects.filter(type__in=list(types)).count()
