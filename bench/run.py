@@ -10,18 +10,12 @@ bench/results/<timestamp>/. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -31,16 +25,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import report  # noqa: E402
+from bench.measuring import (  # noqa: E402
+    BacklogSampler,
+    backlog_verdict,
+    event_lag,
+    pending,
+    run_wrk,
+    wait_for_drain,
+    write_lines,
+)
+from bench.options import parse_args  # noqa: E402
+from bench.processes import (  # noqa: E402
+    BENCH,
+    PYTHON,
+    Database,
+    Server,
+    ensure_plotting,
+    ensure_wrk,
+    free_port,
+    log,
+    uptime,
+)
 from bench.scenarios import (  # noqa: E402
     ALL_SCENARIOS,
     TARGET_LEVEL,
     WRITE_SCENARIOS,
     Run,
 )
-
-BENCH = ROOT / "bench"
-VENV_BIN = Path(sys.executable).parent
-PYTHON = sys.executable
 
 # Rate limits off for the benchmark (one load generator drives many users from one address).
 # The names follow market/settings.py; unknown ones are harmless.
@@ -51,261 +62,6 @@ NO_LIMITS_ENV = {
         for scope in ("RESERVE", "CANCEL", "PAY", "REGISTER", "TOKEN", "RESERVE_IP", "CANCEL_IP", "PAY_IP")
     },
 }
-
-
-def log(message: str) -> None:
-    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
-
-
-# --- tools --------------------------------------------------------------------------------------
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("wrk is missing: installing Debian's package (apt-get install -y wrk)")
-        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-        if subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
-            subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, capture_output=True)
-        found = shutil.which("wrk")
-        if found:
-            return found
-    sys.exit("bench: the load tool wrk is missing. Install it (Debian/Ubuntu: `sudo apt-get install -y wrk`).")
-
-
-def ensure_plotting() -> None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        log("matplotlib is missing: installing bench/requirements.txt into the virtualenv")
-        subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-r", str(BENCH / "requirements.txt")], check=True)
-
-
-def uptime() -> str:
-    done = subprocess.run(["uptime"], capture_output=True, text=True)
-    return done.stdout.strip() or "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# --- database -------------------------------------------------------------------------------------
-
-
-class Database:
-    """The benchmark's own database on the local PostgreSQL; other databases are never touched."""
-
-    def __init__(self, host: str, port: int, user: str, name: str) -> None:
-        self.host, self.port, self.user, self.name = host, port, user, name
-        self.url = f"postgres://{user}@{host}:{port}/{name}"
-
-    def _connect(self, dbname: str):
-        import psycopg
-
-        return psycopg.connect(host=self.host, port=self.port, user=self.user, dbname=dbname, autocommit=True)
-
-    def recreate(self) -> None:
-        with self._connect("postgres") as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self) -> None:
-        with self._connect("postgres") as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-    def connect(self):
-        return self._connect(self.name)
-
-    def vacuum_analyze(self) -> None:
-        with self.connect() as conn:
-            conn.execute("VACUUM ANALYZE")
-
-    def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
-        with self.connect() as conn:
-            return conn.execute(sql, params).fetchall()
-
-
-# --- the server ---------------------------------------------------------------------------------
-
-
-class Server:
-    """gunicorn with the app and the floor, plus the event worker, as separate processes."""
-
-    def __init__(self, env: dict[str, str], port: int, workers: int, logdir: Path, event_workers: int = 1) -> None:
-        self.env, self.port, self.workers, self.logdir = env, port, workers, logdir
-        self.event_workers = event_workers
-        self.worker_env: dict[str, str] = {}
-        self.procs: list[subprocess.Popen] = []
-        self.base = f"http://127.0.0.1:{port}"
-
-    def start(self, *, dispatch: str) -> None:
-        env = self.env | {"EVENTS_DISPATCH": dispatch, "GUNICORN_WORKERS": str(self.workers)}
-        env.pop("WEB_CONCURRENCY", None)
-        out = open(self.logdir / f"gunicorn-{dispatch}.log", "a")  # noqa: SIM115 (lives as long as the process)
-        gunicorn = [
-            str(VENV_BIN / "gunicorn"),
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--access-logfile",
-            "/dev/null",
-            "market.wsgi:application",
-        ]
-        self.procs.append(subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=out, stderr=out))
-        wlog = open(self.logdir / f"worker-{dispatch}.log", "a")  # noqa: SIM115
-        worker = [PYTHON, "manage.py", "events_worker"]
-        worker_env = env | self.worker_env
-        for _ in range(self.event_workers):
-            self.procs.append(subprocess.Popen(worker, cwd=ROOT, env=worker_env, stdout=wlog, stderr=wlog))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            url = f"{self.base}/bench/floor/ping/"
-            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-            time.sleep(0.3)
-        self.stop()
-        sys.exit(f"bench: the server did not answer within 60 s; see {self.logdir}/gunicorn-{dispatch}.log")
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        self.procs = []
-
-
-# --- load ---------------------------------------------------------------------------------------
-
-
-def write_lines(path: Path, rows: list[tuple[str, str, str, str]]) -> int:
-    with path.open("w") as f:
-        for method, url, token, body in rows:
-            f.write(f"{method}\t{url}\t{token}\t{body}\n")
-    return len(rows)
-
-
-def run_wrk(wrk: str, base: str, lines: Path, connections: int, duration: float, threads: int) -> dict:
-    threads = max(1, min(threads, connections))
-    cmd = [
-        wrk,
-        "-t",
-        str(threads),
-        "-c",
-        str(connections),
-        "-d",
-        f"{max(1, round(duration))}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(BENCH / "wrk" / "requests.lua"),
-        base,
-        "--",
-        str(lines),
-        str(threads),
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
-    for line in done.stdout.splitlines():
-        if line.startswith("WRK_JSON "):
-            return json.loads(line[len("WRK_JSON ") :])
-    raise RuntimeError(f"wrk gave no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
-
-
-class BacklogSampler(threading.Thread):
-    """Counts pending deliveries once a second while the load runs."""
-
-    def __init__(self, db: Database, interval: float = 1.0) -> None:
-        super().__init__(daemon=True)
-        self.db, self.interval = db, interval
-        self.samples: list[tuple[float, int]] = []
-        self._halt = threading.Event()
-        self.started = time.monotonic()
-
-    def run(self) -> None:
-        with self.db.connect() as conn:
-            while not self._halt.is_set():
-                (pending,) = conn.execute("SELECT count(*) FROM market_delivery WHERE status = 'pending'").fetchone()
-                self.samples.append((round(time.monotonic() - self.started, 2), pending))
-                self._halt.wait(self.interval)
-
-    def stop(self) -> list[tuple[float, int]]:
-        self._halt.set()
-        self.join(timeout=10)
-        return self.samples
-
-
-def pending(db: Database) -> int:
-    return db.query("SELECT count(*) FROM market_delivery WHERE status = 'pending'")[0][0]
-
-
-def wait_for_drain(db: Database, timeout: float) -> float | None:
-    """Seconds until no delivery is pending, or None when it did not drain within ``timeout``."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if pending(db) == 0:
-            return round(time.monotonic() - started, 2)
-        time.sleep(0.25)
-    return None
-
-
-def event_lag(db: Database, since: datetime, until: datetime) -> dict[str, dict]:
-    """Per durable subscriber, for deliveries created in [since, until): completed_at - created_at."""
-    rows = db.query(
-        """
-        SELECT subscriber,
-               count(*),
-               count(*) FILTER (WHERE status <> 'done'),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - created_at)),
-               percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - created_at)),
-               max(extract(epoch FROM completed_at - created_at))
-        FROM market_delivery
-        WHERE created_at >= %s AND created_at < %s
-        GROUP BY subscriber ORDER BY subscriber
-        """,
-        (since, until),
-    )
-    return {
-        sub: {
-            "deliveries": n,
-            "not_done": not_done,
-            "p50_ms": round(float(p50) * 1000, 1) if p50 is not None else None,
-            "p99_ms": round(float(p99) * 1000, 1) if p99 is not None else None,
-            "max_ms": round(float(mx) * 1000, 1) if mx is not None else None,
-        }
-        for sub, n, not_done, p50, p99, mx in rows
-    }
-
-
-def backlog_verdict(samples: list[tuple[float, int]], deliveries: int, seconds: float) -> dict:
-    """The backlog 'grows' when, at the end of the load, more is pending than about one second of
-    deliveries and the second half of the run held more than the first half."""
-    values = [n for _, n in samples]
-    if not values:
-        return {"samples": [], "max": 0, "end": 0, "grew": False}
-    per_second = deliveries / seconds if seconds else 0
-    half = len(values) // 2 or 1
-    first, second = statistics.mean(values[:half]), statistics.mean(values[half:] or values)
-    end = values[-1]
-    grew = end > max(50, per_second) and second > first * 1.2
-    return {
-        "samples": samples,
-        "max": max(values),
-        "end": end,
-        "first_half_mean": round(first, 1),
-        "second_half_mean": round(second, 1),
-        "grew": grew,
-    }
 
 
 # --- the benchmark ----------------------------------------------------------------------------------
@@ -599,64 +355,9 @@ class Bench:
         log(f"report: {self.out / 'report.md'}")
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--levels", default="8,32,100", help="concurrent connections, comma separated")
-    parser.add_argument("--duration", type=float, default=15.0, help="seconds per scenario and level")
-    parser.add_argument("--quick", action="store_true", help="levels 8,32, 5 s each, 2,000 products")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", "3")))
-    parser.add_argument("--topup-seconds", type=float, default=30.0, help="max unmeasured reserving for pay/cancel")
-    parser.add_argument("--drain-timeout", type=float, default=60.0, help="max seconds to wait for the backlog")
-    parser.add_argument(
-        "--event-workers", type=int, default=2, help="events_worker processes (0: none, to measure requests alone)"
-    )
-    parser.add_argument(
-        "--worker-async-commit", action="store_true", help="event workers' connections with synchronous_commit=off"
-    )
-    parser.add_argument("--max-requests", type=int, default=0, help="gunicorn worker recycling (0: never)")
-    parser.add_argument(
-        "--target-repeats",
-        type=int,
-        default=3,
-        help=f"floor_reserve + reserve pairs at {TARGET_LEVEL} clients; the targets take the median (--quick: 1)",
-    )
-    parser.add_argument("--products", type=int, default=10_000, help="products in the catalogue")
-    parser.add_argument("--pool", type=int, default=0, help="extra products for reserve (default: sized from levels)")
-    parser.add_argument("--buyers", type=int, default=200)
-    parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
-    parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--no-inline", dest="inline", action="store_false", help="skip the inline-dispatch run")
-    parser.add_argument("--inline-level", type=int, default=32)
-    parser.add_argument("--db-name", default="market_bench")
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--pg-user", default="postgres")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--results", default="", help="results folder (default bench/results/<timestamp>)")
-    parser.add_argument("--keep-db", action="store_true")
-    parser.add_argument("--no-plot", action="store_true")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.levels = "8,32" if args.levels == "8,32,100" else args.levels
-        args.duration = 5.0 if args.duration == 15.0 else args.duration
-        args.products = 2_000 if args.products == 10_000 else args.products
-        args.target_repeats = 1 if args.target_repeats == 3 else args.target_repeats
-    args.target_repeats = max(1, args.target_repeats)
-    args.levels = [int(x) for x in str(args.levels).split(",") if x.strip()]
-    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    unknown = set(args.scenarios) - set(ALL_SCENARIOS)
-    if unknown:
-        parser.error(f"unknown scenarios {sorted(unknown)}; known: {', '.join(ALL_SCENARIOS)}")
-    if not args.pool:
-        # reserve + top-ups for pay and cancel, at up to ~200 reservations/s, per level, plus the inline run;
-        # a run that outgrows it says "pool wrapped" (409s) in the report: pass a larger --pool.
-        args.pool = int(200 * args.duration * (3 * (len(args.levels) + 1) + args.target_repeats - 1))
-    return args
-
-
 def main(argv: list[str] | None = None) -> None:
     os.chdir(ROOT)
-    Bench(parse_args(argv)).execute()
+    Bench(parse_args(argv, description=__doc__)).execute()
 
 
 if __name__ == "__main__":

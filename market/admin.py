@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from market import bus
-from market.models import Delivery, EventRecord, Profile, ScheduledMessage, Subscription
+from market.models import Delivery, EventRecord, ScheduledMessage, Subscription
 
 
 class DeliveryInline(admin.TabularInline):
@@ -105,9 +105,3 @@ class ScheduledMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-
-@admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "phone")
-    search_fields = ("user__username", "phone")

@@ -3,11 +3,10 @@ from django.apps import AppConfig
 
 class MarketConfig(AppConfig):
     name = "market"
-    verbose_name = "Market: events and accounts"
+    verbose_name = "Market: events"
 
     def ready(self) -> None:
         from market import checks, metrics  # noqa: F401  (metrics listen to the bus in every process, worker too)
-        from market.accounts import handlers  # noqa: F401  (registers subscribers)
         from market.bus import externalize
 
         externalize.register_from_settings()

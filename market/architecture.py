@@ -3,7 +3,7 @@
 Every fact in the document comes from the running registries, so it cannot drift from the code:
 
 - the contexts: the installed apps of this project that have a ``handlers`` module (the house
-  shape), plus ``accounts``, the platform piece in ``market``;
+  shape), plus ``accounts``, the platform piece in ``market`` (``market.accounts``, app label ``accounts``);
 - the commands a context serves: the public functions of its ``services`` module whose parameters
   are all keyword-only, the house's ``<entity>_<action>(*, ...)`` signature; helpers with
   positional parameters (validators, event builders) are left out;
@@ -87,7 +87,7 @@ def contexts() -> list[Context]:
         and config.name != "market"
         and importlib.util.find_spec(f"{config.name}.handlers") is not None
     ]
-    found.insert(0, Context(name=ACCOUNTS, package="market.accounts"))
+    found.insert(0, Context(name=ACCOUNTS, package=apps.get_app_config(ACCOUNTS).name))
     by_package = {c.package: c for c in found}
     by_name = {c.name: c for c in found}
     for context in found:

@@ -1,9 +1,8 @@
 """The bus's tables: the event log, one delivery per (event, durable subscriber), and the
-operator's switch per subscriber. Accounts' profile lives here too (market.accounts)."""
+operator's switch per subscriber. Accounts' profile is in market.accounts.models."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -138,13 +137,3 @@ class ScheduledMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} at {self.due_at:%Y-%m-%d %H:%M:%S}" + (f" ({self.key})" if self.key else "")
-
-
-class Profile(models.Model):
-    """What accounts know about a user beyond Django's auth: a phone number for KakaoTalk."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
-    phone = models.CharField(max_length=20, blank=True, default="")
-
-    def __str__(self) -> str:
-        return f"{self.user} ({self.phone or 'no phone'})"

@@ -9,35 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from market.conf.database import database
+from market.conf.env import env_bool, env_float, env_int, env_list
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value in (None, ""):
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
 
 DEBUG = env_bool("DEBUG", True)
 
@@ -81,8 +58,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # The shared kernel: published events, the bus, accounts, API conventions.
+    # The shared kernel: published events, the bus, API conventions; and accounts.
     "market.apps.MarketConfig",
+    "market.accounts.apps.AccountsConfig",
     # The five bounded contexts. None imports another; they talk through market.events.
     "product.apps.ProductConfig",
     "reservation.apps.ReservationConfig",
@@ -101,6 +79,8 @@ MIDDLEWARE = [
     # Bounded waits on the database: a stalled one costs a request seconds and a 503 (market.db_deadline).
     "market.db_deadline.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The web pages' Content Security Policy (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Serves the admin's and the API docs' static files from gunicorn (no CDN, no extra server).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions and authentication: a shed reservation costs no database round trip.
@@ -137,52 +117,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-# Persistent connections (60 s) without per-request health checks (Django's default): a check
-# is a `SELECT 1` round trip before every request. Without it, after a database restart the first
-# request on each stale connection answers 503 "try again shortly" (market.errors) and Django
-# drops that connection; the next one reconnects. DB_CONN_HEALTH_CHECKS=1 trades the round trip
-# for not even that one 503.
-_db = dj_database_url.parse(
-    DATABASE_URL,
-    conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-    conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
-)
-if _db["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE transactions take the write lock up front, so the web server and the worker never
-    # fail with "database is locked" on a lock upgrade; WAL lets readers run beside the writer.
-    _db["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-elif _db["ENGINE"] == "django.db.backends.postgresql":
-    _db.setdefault("OPTIONS", {})
-    if env_bool("DB_POOL", False):
-        # psycopg 3's pool inside each process; persistent connections must then be off.
-        _db["CONN_MAX_AGE"] = 0
-        _db["OPTIONS"]["pool"] = {
-            "min_size": env_int("DB_POOL_MIN", 2),
-            "max_size": env_int("DB_POOL_MAX", 10),
-            "timeout": env_float("DB_POOL_TIMEOUT", 5.0),
-        }
-    _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
-    # A peer that stops answering is noticed by the kernel: keepalive probes on an idle connection,
-    # and tcp_user_timeout for bytes sent but never acknowledged (a frozen network). See also
-    # market.db_deadline for the web requests' own bounds.
-    _db["OPTIONS"] |= {
-        "keepalives": 1,
-        "keepalives_idle": 10,
-        "keepalives_interval": 5,
-        "keepalives_count": 3,
-        "tcp_user_timeout": env_int("DB_TCP_USER_TIMEOUT_MS", 5000),
-    }
-    # Server-side binding: parameters travel apart from the SQL, and psycopg prepares a statement
-    # it has run five times on a connection, so PostgreSQL stops planning the same few queries
-    # (the token lookup, the hold, the page of products) on every request.
-    # (Django leaves psycopg's prepare_threshold at None, "never prepare", unless it is given.)
-    if env_bool("DB_SERVER_SIDE_BINDING", True):
-        _db["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
-DATABASES = {"default": _db}
+# Connection options from the DB_* variables (persistent connections, SQLite's write lock,
+# PostgreSQL's pool, keepalives and prepared statements), each explained in market/conf/database.py.
+DATABASES = {"default": database(DATABASE_URL)}
 # Web requests only (market.db_deadline): each statement may run this long on PostgreSQL, and a
 # request whose database has not answered this long after it began has its connection cut (503).
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
@@ -428,11 +365,11 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
 ]
 
 # --- Web pages for people (/shop/): a Content Security Policy ------------------------------------
-# django-csp sends it: only our own files (no CDN), and no inline script, style or event handler
-# (htmx is told not to need any: see market/templates/market/base.html). The browsable API, its
-# sign-in page and the API docs render DRF's and Swagger's inline scripts, so they go without.
+# django-csp sends it (its middleware follows SecurityMiddleware): only our own files (no CDN), and
+# no inline script, style or event handler (htmx is told not to need any: see
+# market/templates/market/base.html). The browsable API, its sign-in page and the API docs render
+# DRF's and Swagger's inline scripts, so they go without.
 # Cookies follow Django's SESSION_COOKIE_SECURE / CSRF_COOKIE_SECURE (the HTTPS switch).
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/api/", "/api-auth/"],
     "DIRECTIVES": {

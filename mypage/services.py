@@ -25,7 +25,6 @@ from django.utils.dateparse import parse_datetime
 
 from market import bus, events
 from market.events import Event
-from market.models import EventRecord
 from mypage.models import MyPageRow, TimelineEntry
 
 SUBSCRIBER_ID = "mypage.project"
@@ -231,16 +230,15 @@ def mypage_rebuild(*, batch_size: int = 500, progress: Callable[[int], None] | N
             TimelineEntry.objects.all().delete()
             MyPageRow.objects.all().delete()
         applied = 0
-        last_id = 0
-        records = EventRecord.objects.filter(type__in=list(PROJECTIONS)).order_by("id")
+        last = 0
         while True:
-            batch = list(records.filter(id__gt=last_id)[:batch_size])
+            batch = bus.logged_events(PROJECTIONS, after=last, limit=batch_size)
             if not batch:
                 break
             with transaction.atomic():
-                for record in batch:
-                    applied += mypage_apply_event(event=record.to_event())
-            last_id = batch[-1].id
+                for event in batch:
+                    applied += mypage_apply_event(event=event)
+            last = batch[-1].sequence
             if progress is not None:
                 progress(len(batch))
     finally:
@@ -251,4 +249,4 @@ def mypage_rebuild(*, batch_size: int = 500, progress: Callable[[int], None] | N
 
 def mypage_events_to_replay() -> int:
     """How many events a rebuild would replay (for a progress bar's total)."""
-    return EventRecord.objects.filter(type__in=list(PROJECTIONS)).count()
+    return bus.logged_count(PROJECTIONS)

@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from market import events
+from market.accounts.models import Profile
 from market.bus import publish
 from market.errors import Conflict, ValidationFailed
-from market.models import Profile
 
 
 def user_register(*, username: str, password: str, phone: str = "", is_staff: bool = False) -> AbstractBaseUser:

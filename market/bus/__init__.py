@@ -40,7 +40,8 @@ Delivery guarantees of durable subscribers, per subscriber:
 
 Modules: ``registry`` (subscribers and their signals), ``publishing`` (publish and store),
 ``claiming`` (leases), ``delivering`` (run: the one path), ``worker`` (the loop),
-``operations`` (backlog, pause/resume, requeue, purge).
+``operations`` (backlog, pause/resume, requeue, purge), ``replay`` (the log read back, to rebuild
+a read model).
 
 Reaching outward (issue 15): ``correlation`` (every event's correlation and causation ids, set
 here, never by the apps; ``chain()`` starts one for a job), ``scheduling`` (``schedule(event,
@@ -65,6 +66,7 @@ from market.bus.registry import (
     signals,
     subscribers,
 )
+from market.bus.replay import logged_count, logged_events
 from market.bus.scheduling import cancel_scheduled, fire_due, schedule
 
 __all__ = [
@@ -87,6 +89,8 @@ __all__ = [
     "fire_due",
     "in_transaction",
     "is_paused",
+    "logged_count",
+    "logged_events",
     "pause",
     "publish",
     "publish_many",

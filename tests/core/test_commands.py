@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.authtoken.models import Token
 
-from market.models import Delivery, EventRecord, Profile
+from market.accounts.models import Profile
+from market.models import Delivery, EventRecord
 from product.models import Product
 
 

@@ -12,8 +12,8 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from market import events
+from market.accounts.models import Profile
 from market.bus import publish
-from market.models import Profile
 
 PASSWORD = "secret"  # noqa: S105  (demo accounts, documented as such)
 

@@ -1,1 +1,0 @@
-"""Accounts subscribe to nothing yet; the module exists so every context has the same shape."""
