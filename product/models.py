@@ -133,6 +133,13 @@ class Product(models.Model):
         """available → pending, held by ``reservation_id``; refused for the seller themself."""
         return self.transitions.apply(self, "hold", reservation_id=reservation_id, buyer_id=buyer_id)
 
+    def can_be_held_by(self, buyer_id: int | None) -> bool:
+        """Whether the hold would take the product for ``buyer_id`` now; signed out (None):
+        whether it is available at all."""
+        if buyer_id is None:
+            return self.status in self.transitions["hold"].source
+        return self.transitions.allows(self, "hold", buyer_id=buyer_id)
+
     def release(self, reservation_id: int) -> bool:
         """pending → available when the holding reservation is cancelled. Returns whether it changed;
         a sold-out product, or one held by another reservation, stays as it is."""

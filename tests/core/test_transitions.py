@@ -108,6 +108,9 @@ def test_product_methods_and_updates_agree(seller, buyer, status, name, who, how
     else:
         args = {"reservation_id": who}
     result = assert_agree(Product, product, name, args, how)
+    if name == "hold":  # the Reserve button (product.selectors) asks the same table
+        assert product.can_be_held_by(args["buyer_id"]) == (result == "changed")
+        assert product.can_be_held_by(None) == (status == Product.Status.AVAILABLE)
     expected = {
         ("hold", Product.Status.AVAILABLE, "other"): "changed",
         ("release", Product.Status.PENDING, HOLDER): "changed",
