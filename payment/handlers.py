@@ -54,8 +54,8 @@ def void_on_cancel(event: events.ReservationCancelled | events.ReservationDeclin
         if payment.status == Payment.Status.VOIDED:  # our tombstone (the reservation is locked by us)
             publish(payment_event(events.PaymentVoided, payment))
             return
-    if payment.void():  # raises Conflict("already_paid") when paid: the cancel rolls back
-        payment.save(update_fields=["status", "updated_at"])
+    # Refuses with Conflict("already_paid") when paid: the cancel rolls back.
+    if Payment.transitions.perform(payment, "void"):
         publish(payment_event(events.PaymentVoided, payment))
 
 

@@ -4,6 +4,9 @@
        │
        └──(reservation cancelled)──▶ voided
 
+``Payment.transitions`` is the one table of these rules: the commands and handlers change the
+status only by the conditional UPDATEs it generates, the methods apply it to a loaded row.
+
 A payment may be created voided (a tombstone) when the reservation was cancelled before the
 payment module saw it was reserved; the later request must not bring it back.
 """
@@ -11,11 +14,15 @@ payment module saw it was reserved; the later request must not bring it back.
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from market.errors import Conflict
+from market.transitions import NOW, Refusal, StateMachine, Transition
+
+_VOIDED = Refusal(gettext_lazy("The payment was voided: its reservation is cancelled."), "payment_voided")
+_ALREADY_PAID = Refusal(gettext_lazy("The payment is already paid."), "already_paid")
+_PAID_NOT_CANCELLABLE = Refusal(
+    gettext_lazy("The reservation is already paid; it cannot be cancelled."), "already_paid"
+)
 
 
 class Payment(models.Model):
@@ -33,6 +40,19 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+
+    # The one definition of the payment's life (see market.transitions).
+    transitions = StateMachine(
+        Transition(
+            "pay",
+            source=[Status.UNPAID],
+            target=Status.PAID,
+            sets={"paid_at": NOW},
+            refusals={Status.VOIDED: _VOIDED, Status.PAID: _ALREADY_PAID},
+        ),
+        # A paid payment refuses: that decides a pay-versus-cancel race. Voided twice: a no-op.
+        Transition("void", source=[Status.UNPAID], target=Status.VOIDED, refusals={Status.PAID: _PAID_NOT_CANCELLABLE}),
+    )
 
     class Meta:
         verbose_name = gettext_lazy("payment")
@@ -59,21 +79,14 @@ class Payment(models.Model):
     def is_party(self, user) -> bool:
         return user.pk is not None and user.pk in (self.buyer_id, self.seller_id)
 
-    def pay(self) -> None:
+    # In memory, from the same table as the conditional UPDATEs of payment.services and
+    # payment.handlers (``transitions``).
+
+    def pay(self) -> bool:
         """unpaid → paid."""
-        if self.status == self.Status.VOIDED:
-            raise Conflict(_("The payment was voided: its reservation is cancelled."), code="payment_voided")
-        if self.status == self.Status.PAID:
-            raise Conflict(_("The payment is already paid."), code="already_paid")
-        self.status = self.Status.PAID
-        self.paid_at = timezone.now()
+        return self.transitions.apply(self, "pay")
 
     def void(self) -> bool:
         """unpaid → voided when the reservation is cancelled. Returns whether it changed; a paid
         payment refuses (that decides a pay-versus-cancel race)."""
-        if self.status == self.Status.PAID:
-            raise Conflict(_("The reservation is already paid; it cannot be cancelled."), code="already_paid")
-        if self.status == self.Status.VOIDED:
-            return False
-        self.status = self.Status.VOIDED
-        return True
+        return self.transitions.apply(self, "void")

@@ -37,7 +37,6 @@ def payment_pay(*, payment_id: int, actor) -> Payment:
             if actor.is_staff or payment.is_party(actor):
                 raise Forbidden(_("Only the buyer may pay."), code="not_buyer")
             raise NotFound(_("No such payment."), code="payment_not_found")
-        payment.pay()
-        payment.save(update_fields=["status", "paid_at", "updated_at"])
+        Payment.transitions.perform(payment, "pay")
         publish(payment_event(events.PaymentCompleted, payment))
     return payment

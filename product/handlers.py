@@ -1,38 +1,33 @@
 """Event subscribers of the product context.
 
-Each transition is ONE conditional UPDATE (``WHERE status = ... AND held_by_reservation_id = ...``):
-the database decides which of two concurrent commands wins, and a redelivered event finds nothing
-left to change.
+Each transition is ONE conditional UPDATE generated from ``Product.transitions`` (``WHERE status
+= ... AND held_by_reservation_id = ...``): the database decides which of two concurrent commands
+wins, and a redelivered event finds nothing left to change.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market import events
 from market.bus import durable, in_transaction, publish, publish_many
-from market.errors import Conflict, NotFound
+from market.errors import NotFound
 from product.models import Product
 
-# One statement holds the product and returns what ProductReserved needs, the seller's username
-# included (``UPDATE ... RETURNING``: PostgreSQL, SQLite >= 3.35). The username comes from a
-# subquery in RETURNING, not ``UPDATE ... FROM``, because SQLite's RETURNING may name only the
-# updated table. Only table and column names from the models are formatted in (``_hold_sql``);
-# every value is a parameter.
-_HOLD = """\
-UPDATE "{product}" SET "status" = %s, "held_by_reservation_id" = %s, "updated_at" = %s
-WHERE "id" = %s AND "status" = %s AND "seller_id" <> %s
-RETURNING "name", "price", "seller_id",
-  (SELECT u."{username}" FROM "{users}" u WHERE u."{user_pk}" = "{product}"."seller_id")
-"""
+# The hold returns what ProductReserved needs in the same statement, the seller's username
+# included (``UPDATE ... RETURNING``: PostgreSQL, SQLite >= 3.35); its SET and WHERE come from
+# ``Product.transitions``. The username comes from a subquery in RETURNING, not ``UPDATE ...
+# FROM``, because SQLite's RETURNING may name only the updated table. Only table and column names
+# from the models are formatted in; every value is a parameter.
+_HOLD_RETURNING = """"name", "price", "seller_id",
+  (SELECT u."{username}" FROM "{users}" u WHERE u."{user_pk}" = "{product}"."seller_id")"""
 
 
-def _hold_sql() -> str:
+def _hold_returning() -> str:
     user_model = get_user_model()
-    return _HOLD.format(
+    return _HOLD_RETURNING.format(
         product=Product._meta.db_table,
         users=user_model._meta.db_table,
         user_pk=user_model._meta.pk.column,
@@ -41,30 +36,23 @@ def _hold_sql() -> str:
 
 
 @in_transaction(events.ReservationPlaced, id="product.hold_for_reservation")
-def hold_for_reservation(event: events.ReservationPlaced) -> None:
-    """Hold the product for the new reservation, or veto it (the reservation rolls back)."""
+def hold_for_reservation(event: events.ReservationPlaced) -> events.ProductReserved:
+    """Hold the product for the new reservation, or veto it (the reservation rolls back). Replies
+    to the reservation's command with the ProductReserved it published (``market.bus.ask``)."""
+    hold = {"reservation_id": event.reservation_id, "buyer_id": event.buyer_id}
+    sql, params = Product.transitions.update_sql(
+        "hold", event.product_id, connection=connection, returning=_hold_returning(), **hold
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _hold_sql(),
-            [
-                Product.Status.PENDING.value,
-                event.reservation_id,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                event.product_id,
-                Product.Status.AVAILABLE.value,
-                event.buyer_id,
-            ],
-        )
+        cursor.execute(sql, params)
         held = cursor.fetchone()
     if held is None:
-        current = Product.objects.filter(pk=event.product_id).values("seller_id", "status").first()
+        current = Product.objects.filter(pk=event.product_id).only("seller_id", "status").first()
         if current is None:
             raise NotFound(_("No such product."), code="product_not_found")
-        if current["seller_id"] == event.buyer_id:
-            raise Conflict(_("You cannot reserve your own product."), code="own_product")
-        raise Conflict(_("The product is not available."), code="product_unavailable", status=current["status"])
+        Product.transitions.refuse(current, "hold", **hold)
     name, price, seller_id, seller_name = held
-    publish(
+    return publish(
         events.ProductReserved(
             product_id=event.product_id,
             reservation_id=event.reservation_id,
@@ -93,10 +81,7 @@ _RELEASE_CAUSES = {
 def release_on_cancel(event: _HoldEnded) -> None:
     """The holding reservation was cancelled, declined or expired: available again. A sold-out
     product stays sold."""
-    released = Product.objects.filter(
-        pk=event.product_id, status=Product.Status.PENDING, held_by_reservation_id=event.reservation_id
-    ).update(status=Product.Status.AVAILABLE, held_by_reservation_id=None, updated_at=timezone.now())
-    if released:
+    if Product.transitions.update("release", event.product_id, reservation_id=event.reservation_id):
         publish(
             events.ProductReleased(
                 product_id=event.product_id,
@@ -116,19 +101,17 @@ def sell_on_payment(paid: list[events.PaymentCompleted]) -> None:
     (one UPDATE), publish ProductSoldOut for each (one statement). Idempotent: a product already
     sold is left alone."""
     by_product = {event.product_id: event for event in paid}
+    holders = {pk: {"reservation_id": event.reservation_id} for pk, event in by_product.items()}
     with transaction.atomic(savepoint=False):  # inside the delivery's transaction: no SAVEPOINT
-        held = (
+        sold = list(
             Product.objects.select_for_update()
-            .filter(pk__in=list(by_product), status=Product.Status.PENDING)
+            .filter(Product.transitions.matching("sell", holders))
             .order_by("pk")
-            .values_list("pk", "held_by_reservation_id", "name")
+            .values_list("pk", "name")
         )
-        sold = [(pk, name) for pk, holder, name in held if holder == by_product[pk].reservation_id]
         if not sold:
             return
-        Product.objects.filter(pk__in=[pk for pk, _ in sold]).update(
-            status=Product.Status.SOLD_OUT, updated_at=timezone.now()
-        )
+        Product.transitions.update_many("sell", {pk: holders[pk] for pk, _ in sold})
         publish_many(
             [
                 events.ProductSoldOut(

@@ -4,9 +4,10 @@
         ▲                                      │
         └────────(that reservation is cancelled)┘
 
-A sold-out product never becomes available or pending again. The transitions that race
-(hold, release, sell) are single conditional UPDATEs in ``product.handlers``; the methods here
-state the rules for everything that works on a loaded row (edit, withdraw, the admin).
+A sold-out product never becomes available or pending again. ``Product.transitions`` is the
+one table of these rules: the transitions that race (hold, release, sell) run as the single
+conditional UPDATEs it generates (``product.handlers``), and the methods here apply the same
+table to a loaded row (edit, withdraw, the admin, the tests).
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from market.errors import Conflict
+from market.transitions import Arg, Guard, Refusal, StateMachine, Transition
 
 MAX_PRICE = 1_000_000_000  # whole won
+
+_UNAVAILABLE = Refusal(gettext_lazy("The product is not available."), "product_unavailable", with_status=True)
+_OWN_PRODUCT = Refusal(gettext_lazy("You cannot reserve your own product."), "own_product")
+_NOT_EDITABLE = Refusal(
+    gettext_lazy("The product can be changed only while it is available."), "product_not_editable", with_status=True
+)
 
 
 class Product(models.Model):
@@ -41,6 +47,35 @@ class Product(models.Model):
     held_by_reservation_id = models.BigIntegerField(gettext_lazy("held by reservation"), null=True, blank=True)
     created_at = models.DateTimeField(gettext_lazy("listed at"), auto_now_add=True)
     updated_at = models.DateTimeField(gettext_lazy("updated at"), auto_now=True)
+
+    # The one definition of the product's life (see market.transitions): the in-memory methods
+    # below, the admin's and the API's edit rules and product.handlers' conditional UPDATEs all
+    # come from it.
+    transitions = StateMachine(
+        Transition(
+            "hold",
+            source=[Status.AVAILABLE],
+            target=Status.PENDING,
+            guards=[Guard("seller_id", "<>", "buyer_id", refusal=_OWN_PRODUCT)],
+            sets={"held_by_reservation_id": Arg("reservation_id")},
+            otherwise=_UNAVAILABLE,
+        ),
+        Transition(
+            "release",
+            source=[Status.PENDING],
+            target=Status.AVAILABLE,
+            guards=[Guard("held_by_reservation_id", "=", "reservation_id")],
+            sets={"held_by_reservation_id": None},
+        ),
+        Transition(
+            "sell",
+            source=[Status.PENDING],
+            target=Status.SOLD_OUT,
+            guards=[Guard("held_by_reservation_id", "=", "reservation_id")],
+        ),
+        # Changing or withdrawing the listing: a rule, not a change of status.
+        Transition("edit", source=[Status.AVAILABLE], target=None, otherwise=_NOT_EDITABLE),
+    )
 
     class Meta:
         # The admin names it in its language ("상품 추가", not "Product 추가").
@@ -76,12 +111,12 @@ class Product(models.Model):
 
     def can_edit(self) -> bool:
         """The seller may change or withdraw the listing only while nobody holds or bought it."""
-        return self.status == self.Status.AVAILABLE
+        return self.transitions.allows(self, "edit")
 
     @classmethod
     def can_edit_condition(cls) -> models.Q:
         """``can_edit()`` as a query condition, for reads that answer it in SQL, not row by row."""
-        return models.Q(status=cls.Status.AVAILABLE)
+        return cls.transitions.condition("edit")
 
     @property
     def seller_username(self) -> str:
@@ -90,35 +125,29 @@ class Product(models.Model):
         return self.seller.username
 
     def ensure_editable(self) -> None:
-        if not self.can_edit():
-            raise Conflict(
-                _("The product can be changed only while it is available."),
-                code="product_not_editable",
-                status=self.status,
-            )
+        self.transitions.check(self, "edit")
 
-    def hold(self, reservation_id: int) -> None:
-        """available → pending, held by ``reservation_id``."""
-        if self.status != self.Status.AVAILABLE:
-            raise Conflict(_("The product is not available."), code="product_unavailable", status=self.status)
-        self.status = self.Status.PENDING
-        self.held_by_reservation_id = reservation_id
+    # In memory, from the same table as the UPDATEs of product.handlers (``transitions``).
+
+    def hold(self, reservation_id: int, *, buyer_id: int) -> bool:
+        """available → pending, held by ``reservation_id``; refused for the seller themself."""
+        return self.transitions.apply(self, "hold", reservation_id=reservation_id, buyer_id=buyer_id)
+
+    def can_be_held_by(self, buyer_id: int | None) -> bool:
+        """Whether the hold would take the product for ``buyer_id`` now; signed out (None):
+        whether it is available at all."""
+        if buyer_id is None:
+            return self.status in self.transitions["hold"].source
+        return self.transitions.allows(self, "hold", buyer_id=buyer_id)
 
     def release(self, reservation_id: int) -> bool:
         """pending → available when the holding reservation is cancelled. Returns whether it changed;
         a sold-out product, or one held by another reservation, stays as it is."""
-        if self.status != self.Status.PENDING or self.held_by_reservation_id != reservation_id:
-            return False
-        self.status = self.Status.AVAILABLE
-        self.held_by_reservation_id = None
-        return True
+        return self.transitions.apply(self, "release", reservation_id=reservation_id)
 
     def sell(self, reservation_id: int) -> bool:
         """pending → sold_out when the holding reservation is paid. Returns whether it changed."""
-        if self.status != self.Status.PENDING or self.held_by_reservation_id != reservation_id:
-            return False
-        self.status = self.Status.SOLD_OUT
-        return True
+        return self.transitions.apply(self, "sell", reservation_id=reservation_id)
 
 
 class Wish(models.Model):

@@ -80,7 +80,7 @@ def product_search(
 def product_reservable_by(*, product: Product, user) -> bool:
     """Whether to offer ``user`` a Reserve button: the product is available and not their own.
     (Reserving decides for itself; this only spares people a button that can only say no.)"""
-    return product.status == Product.Status.AVAILABLE and getattr(user, "pk", None) != product.seller_id
+    return product.can_be_held_by(getattr(user, "pk", None))
 
 
 def product_get_with_wish_count(*, product_id: int) -> Product:

@@ -5,6 +5,9 @@
         │──(not paid by hold_expires_at: the worker's sweep)──▶ expired
         └──(its payment completes)──▶ completed
 
+``Reservation.transitions`` is the one table of these rules: the commands and handlers change
+the status only by the conditional UPDATEs it generates, the methods apply it to a loaded row.
+
 The product id, seller id, name and price are plain values copied from the product context's
 events (no foreign key crosses a module boundary).
 """
@@ -15,7 +18,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from market.errors import Conflict
+from market.transitions import Arg, Guard, Refusal, StateMachine, Transition
+
+_PAID = Refusal(_("The reservation is already paid."), "already_paid")
+_PAID_NOT_CANCELLABLE = Refusal(_("The reservation is already paid; it cannot be cancelled."), "already_paid")
+_ALREADY_CANCELLED = Refusal(_("The reservation is already cancelled."), "already_cancelled")
+_ENDED = Refusal(_("The reservation has already ended."), "reservation_ended", with_status=True)
 
 
 class Reservation(models.Model):
@@ -40,6 +48,35 @@ class Reservation(models.Model):
     # Who ended it when it was declined (the seller, or the staff member who released it) and why.
     ended_by_id = models.BigIntegerField(null=True, blank=True)
     end_reason = models.CharField(max_length=200, blank=True, default="")
+
+    # The one definition of the reservation's life (see market.transitions).
+    transitions = StateMachine(
+        Transition(
+            "cancel",
+            source=[Status.RESERVED],
+            target=Status.CANCELLED,
+            refusals={Status.COMPLETED: _PAID_NOT_CANCELLABLE, Status.CANCELLED: _ALREADY_CANCELLED},
+            otherwise=_ENDED,  # declined or expired: over already
+        ),
+        Transition(
+            "decline",
+            source=[Status.RESERVED],
+            target=Status.DECLINED,
+            sets={"ended_by_id": Arg("by"), "end_reason": Arg("reason", default="")},
+            refusals={Status.COMPLETED: _PAID},
+            otherwise=_ENDED,
+        ),
+        # The worker's sweep; exactly once however many sweep at the same time.
+        Transition(
+            "expire",
+            source=[Status.RESERVED],
+            target=Status.EXPIRED,
+            guards=[Guard("hold_expires_at", "<=", "now")],
+        ),
+        # A cancelled reservation cannot be completed: the payment module refuses to pay a voided
+        # payment, so that never arrives here; stay put if it somehow does.
+        Transition("complete", source=[Status.RESERVED], target=Status.COMPLETED),
+    )
 
     class Meta:
         verbose_name = _("reservation")
@@ -74,35 +111,24 @@ class Reservation(models.Model):
     def is_party(self, user) -> bool:
         return user.pk is not None and user.pk in (self.buyer_id, self.seller_id)
 
-    def cancel(self) -> None:
+    # In memory, from the same table as the conditional UPDATEs of reservation.services and
+    # reservation.handlers (``transitions``).
+
+    def cancel(self) -> bool:
         """reserved → cancelled. A paid (completed) reservation can no longer be cancelled."""
-        if self.status == self.Status.COMPLETED:
-            raise Conflict(_("The reservation is already paid; it cannot be cancelled."), code="already_paid")
-        if self.status == self.Status.CANCELLED:
-            raise Conflict(_("The reservation is already cancelled."), code="already_cancelled")
-        self.ensure_live()  # declined or expired: over already
-        self.status = self.Status.CANCELLED
+        return self.transitions.apply(self, "cancel")
 
-    def ensure_live(self) -> None:
-        """Only a reserved (unpaid, live) reservation can be cancelled, declined or expired."""
-        if self.status == self.Status.COMPLETED:
-            raise Conflict(_("The reservation is already paid."), code="already_paid")
-        if self.status != self.Status.RESERVED:
-            raise Conflict(_("The reservation has already ended."), code="reservation_ended", status=self.status)
-
-    def decline(self, *, by: int, reason: str = "") -> None:
+    def decline(self, *, by: int, reason: str = "") -> bool:
         """reserved → declined, by the seller (or staff releasing it). Paid: refused (409)."""
-        self.ensure_live()
-        self.status = self.Status.DECLINED
-        self.ended_by_id = by
-        self.end_reason = reason
+        return self.transitions.apply(self, "decline", by=by, reason=reason)
+
+    def expire(self, *, now) -> bool:
+        """reserved → expired once ``hold_expires_at`` has passed. Returns whether it changed."""
+        return self.transitions.apply(self, "expire", now=now)
 
     def complete(self) -> bool:
         """reserved → completed once paid. Returns whether it changed (idempotent on redelivery).
 
         A cancelled reservation cannot be completed: the payment module refuses to pay a voided
         payment, so that combination never arrives here; stay put if it somehow does."""
-        if self.status != self.Status.RESERVED:
-            return False
-        self.status = self.Status.COMPLETED
-        return True
+        return self.transitions.apply(self, "complete")

@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market import events
-from market.bus import publish
+from market.bus import ask, publish
 from market.db import parse_id, set_local_timeouts
 from market.errors import Conflict, Forbidden, NotFound, TryAgainShortly
-from reservation.handlers import being_placed
+from reservation.handlers import listing_copy
 from reservation.models import Reservation
 
 logger = logging.getLogger(__name__)
@@ -47,22 +47,26 @@ def reservation_place(*, buyer, product_id: int) -> Reservation:
                 product_id=product_pk,
                 hold_expires_at=timezone.now() + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS),
             )
-            # product.hold_for_reservation holds the product and publishes ProductReserved;
-            # reservation.record_listing copies the listing onto our row and onto this instance.
-            placing = being_placed.set(reservation)
-            try:
-                publish(
-                    events.ReservationPlaced(
-                        reservation_id=reservation.pk,
-                        product_id=product_pk,
-                        buyer_id=buyer.pk,
-                        buyer_name=buyer.get_username(),
-                        hold_expires_at=reservation.hold_expires_at.isoformat(),
-                    )
+            # The listing copy comes back as the bus's in-transaction reply (``market.bus.ask``):
+            # product.hold_for_reservation answers our ReservationPlaced with the ProductReserved
+            # it published. Chosen over reading the row back because that costs a query per
+            # reservation, and over a shared context variable because the reply is explicit in
+            # both signatures and needs no set/reset around the publish. reservation.record_listing
+            # writes the same copy onto the row (``listing_copy``), so instance and row agree.
+            replies = ask(
+                events.ReservationPlaced(
+                    reservation_id=reservation.pk,
+                    product_id=product_pk,
+                    buyer_id=buyer.pk,
+                    buyer_name=buyer.get_username(),
+                    hold_expires_at=reservation.hold_expires_at.isoformat(),
                 )
-            finally:
-                being_placed.reset(placing)
-            if reservation.seller_id is None:  # not filled in here (never expected): read it back
+            )
+            reserved = next((r for r in replies if isinstance(r, events.ProductReserved)), None)
+            if reserved is not None:
+                for name, value in listing_copy(reserved).items():
+                    setattr(reservation, name, value)
+            else:  # nobody replied (never expected): read it back
                 reservation.refresh_from_db(fields=["seller_id", "product_name", "price", "updated_at"])
     except IntegrityError as exc:
         # The partial unique index: another live reservation already holds this product.
@@ -88,8 +92,7 @@ def reservation_cancel(*, reservation_id: int, actor) -> Reservation:
             if actor.is_staff or reservation.is_party(actor):
                 raise Forbidden(_("Only the buyer may cancel a reservation."), code="not_buyer")
             raise NotFound(_("No such reservation."), code="reservation_not_found")
-        reservation.cancel()
-        reservation.save(update_fields=["status", "updated_at"])
+        Reservation.transitions.perform(reservation, "cancel")
         publish(
             events.ReservationCancelled(
                 reservation_id=reservation.pk,
@@ -141,8 +144,7 @@ def reservation_decline(*, reservation_id: int, actor, reason: str = "") -> Rese
             if actor.is_staff or reservation.is_party(actor):
                 raise Forbidden(_("Only the seller may decline a reservation."), code="not_seller")
             raise NotFound(_("No such reservation."), code="reservation_not_found")
-        reservation.decline(by=actor.pk, reason=reason)
-        reservation.save(update_fields=["status", "ended_by_id", "end_reason", "updated_at"])
+        Reservation.transitions.perform(reservation, "decline", by=actor.pk, reason=reason)
         publish(_declined(reservation, by_staff=False))
     return reservation
 
@@ -156,8 +158,7 @@ def reservation_release(*, reservation_id: int, actor, reason: str = "") -> Rese
             raise NotFound(_("No such reservation."), code="reservation_not_found")
         if actor is None or not actor.is_staff:
             raise Forbidden(_("Only staff may release a reservation."), code="not_staff")
-        reservation.decline(by=actor.pk, reason=reason or "released by staff")
-        reservation.save(update_fields=["status", "ended_by_id", "end_reason", "updated_at"])
+        Reservation.transitions.perform(reservation, "decline", by=actor.pk, reason=reason or "released by staff")
         publish(_declined(reservation, by_staff=True))
     return reservation
 
@@ -166,19 +167,16 @@ def reservation_expire(*, reservation_id: int, now: datetime | None = None) -> b
     """Expire one reservation whose hold has run out, if it still is unpaid. Returns whether it
     expired.
 
-    Exactly once, however many workers sweep at the same time: one conditional UPDATE (``WHERE
-    status = 'reserved' AND hold_expires_at <= now``) decides; a second sweeper waits for the first
-    one's row lock and then matches nothing. Against paying at the same instant, the payment row
-    decides: ``payment.void_on_cancel`` (this transaction) locks it and vetoes when it is paid, so
-    the expiry rolls back and the payment's completion follows; if the void commits first, paying
-    finds the payment voided (409)."""
+    Exactly once, however many workers sweep at the same time: one conditional UPDATE
+    (``Reservation.transitions``: ``WHERE status = 'reserved' AND hold_expires_at <= now``)
+    decides; a second sweeper waits for the first one's row lock and then matches nothing.
+    Against paying at the same instant, the payment row decides: ``payment.void_on_cancel`` (this
+    transaction) locks it and vetoes when it is paid, so the expiry rolls back and the payment's
+    completion follows; if the void commits first, paying finds the payment voided (409)."""
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            ended = Reservation.objects.filter(
-                pk=reservation_id, status=Reservation.Status.RESERVED, hold_expires_at__lte=now
-            ).update(status=Reservation.Status.EXPIRED, updated_at=timezone.now())
-            if not ended:
+            if not Reservation.transitions.update("expire", reservation_id, now=now):
                 return False
             reservation = Reservation.objects.get(pk=reservation_id)  # our UPDATE holds its lock
             publish(

@@ -5,7 +5,8 @@ Publishing (inside the command's transaction)::
     publish(ReservationPlaced(...))
 
 1. runs the in-transaction subscribers right away through the event's blinker signal; one may
-   veto the command by raising a ``market.errors.DomainError`` (everything rolls back),
+   veto the command by raising a ``market.errors.DomainError`` (everything rolls back), or
+   answer it: ``ask(event)`` publishes like ``publish`` and returns what they returned,
 2. stores the event in the log with one delivery row per durable subscriber, together with the
    events those subscribers published meanwhile, in publication order (one statement on
    PostgreSQL; two INSERTs per event elsewhere),
@@ -53,7 +54,7 @@ from market.bus.claiming import claim, release, worker_id
 from market.bus.correlation import chain
 from market.bus.delivering import OUTSIDE_BATCH, LeaseLost, Unavailable, backoff_seconds, drain, run
 from market.bus.operations import Backlog, backlog, is_paused, pause, purge, requeue, resume
-from market.bus.publishing import publish, publish_many
+from market.bus.publishing import ask, publish, publish_many
 from market.bus.registry import (
     IN_TRANSACTION,
     Subscriber,
@@ -76,6 +77,7 @@ __all__ = [
     "LeaseLost",
     "Subscriber",
     "Unavailable",
+    "ask",
     "backlog",
     "backoff_seconds",
     "cancel_scheduled",

@@ -37,9 +37,25 @@ def publish(event: Event) -> Event:
     return publish_many([event])[0]
 
 
+def ask(event: Event) -> list[object]:
+    """``publish`` ``event`` and return its in-transaction subscribers' replies: what each of
+    them returned other than None (a nested publish's replies are not among them).
+
+    The one way a subscriber answers its publisher within the transaction, without either
+    importing the other: the product's hold replies to the ReservationPlaced that asked for it
+    with the ProductReserved it published, so the reservation command learns the listing."""
+    replies: list[object] = []
+    _publish([event], replies)
+    return replies
+
+
 def publish_many(events: Iterable[Event]) -> list[Event]:
     """``publish`` each of ``events`` in turn, storing them (and whatever their in-transaction
     subscribers publish) together: one statement on PostgreSQL however many there are."""
+    return _publish(events, None)
+
+
+def _publish(events: Iterable[Event], replies: list[object] | None) -> list[Event]:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("publish() must be called inside transaction.atomic(): events commit with their cause")
@@ -54,7 +70,7 @@ def publish_many(events: Iterable[Event]) -> list[Event]:
                 event = correlation.stamp(event)
                 positions.append(len(pending))
                 pending.append(event)
-                registry.call(registry.IN_TRANSACTION, [event])
+                registry.call(registry.IN_TRANSACTION, [event], replies)
         if not outermost:
             return [pending[i] for i in positions]
         sequences = _store(connection, pending) if pending else []

@@ -26,7 +26,8 @@ from market import observability
 from market.bus import correlation
 from market.events import EVENT_TYPES, Event
 
-Handler = Callable[[Event], None] | Callable[[list[Event]], None]
+# An in-transaction handler may return a reply to its publisher (``ask``); others return None.
+Handler = Callable[[Event], object] | Callable[[list[Event]], None]
 
 signals = blinker.Namespace()
 
@@ -55,14 +56,16 @@ class Subscriber:
     # of a few per event): one event when run alone, a claim's deliveries in the worker.
     batch: bool = False
 
-    def receiver(self, sender, *, event: Event, batch: list[Event] | None = None) -> None:
-        """What the signal calls; see the module's docstring."""
+    def receiver(self, sender, *, event: Event, batch: list[Event] | None = None) -> object:
+        """What the signal calls; see the module's docstring. Returns an in-transaction
+        handler's reply."""
         if not self.batch:
-            self.handler(event)
+            return self.handler(event)
         elif batch is None:
             self.handler([event])
         elif event is batch[-1]:
             self.handler(batch)
+        return None
 
 
 _registry: dict[str, Subscriber] = {}
@@ -158,9 +161,10 @@ def known_durable(subscriber_id: str) -> None:
         raise LookupError(f"unknown durable subscriber {subscriber_id!r}; known: {', '.join(durable_subscribers())}")
 
 
-def call(sender: str, events: list[Event]) -> None:
+def call(sender: str, events: list[Event], replies: list[object] | None = None) -> None:
     """Call the handlers ``sender`` names (IN_TRANSACTION, or one durable subscriber's id) with
-    ``events``, through their signals: one send per event, in order."""
+    ``events``, through their signals: one send per event, in order. In-transaction subscribers'
+    replies (what they returned, other than None) are appended to ``replies`` when given."""
     in_transaction = sender == IN_TRANSACTION
     # Log lines name the event being handled; a list-taking handler's name none but their own.
     per_event = in_transaction or len(events) == 1 or not _registry[sender].batch
@@ -174,7 +178,13 @@ def call(sender: str, events: list[Event]) -> None:
                 correlation.handling(event),
             ):
                 if in_transaction:
-                    signal(event.type).send(sender, event=event)
+                    answered = signal(event.type).send(sender, event=event)
+                    if replies is not None:
+                        replies += [
+                            reply
+                            for receiver, reply in answered
+                            if reply is not None and isinstance(getattr(receiver, "__self__", None), Subscriber)
+                        ]
                 else:
                     signal(event.type).send(sender, event=event, batch=events)
 
