@@ -23,7 +23,7 @@ def record_listing(event: events.ProductReserved) -> None:
     reservations of their products and a cancel can tell the others what was cancelled."""
     listing = {
         "seller_id": event.seller_id,
-        "product_name": event.name,
+        "product_name": event.product_name,
         "price": int(event.price),
         "updated_at": timezone.now(),
     }
