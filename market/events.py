@@ -26,13 +26,15 @@ Consumers that handle several event types read shared fields through the public 
 never with ``getattr``: ``ProductEvent``, ``ReservationEvent`` and ``PaymentEvent`` (the aggregate
 an event is about), ``DealEvent`` (about one reservation's deal: reservation, product, buyer,
 seller), ``NamedListing`` (carries ``product_name``) and ``PricedListing`` (also ``price``).
+An event names the shared facts first and its aggregate base last, as mixins go
+(``ProductReserved(PricedListing, DealEvent, ProductEvent)``).
 
 Events are stored (``market.models.EventRecord``: the payload as JSON, with the version it was
 written at) and decoded later, possibly by a newer release. Renaming a field therefore bumps the
 event's ``version`` and records the rename in its ``renamed`` (the version renamed from → old name
 → new name); ``Event.from_record`` upcasts a payload stored at an older version before building
-the event. A retired name is never given to another field, so applying a rename to a payload that
-already has the new name (a payload of unknown version) changes nothing.
+the event. A retired name is never given to another field, so a payload whose version is unknown
+(``ScheduledMessage`` keeps none) can be given every rename: one finding no old name changes nothing.
 """
 
 from __future__ import annotations
