@@ -39,7 +39,7 @@ AGGREGATE_OWNERS = {"user": ACCOUNTS}
 # another context (mypage: the buyer's page, CQRS; notice: its own copies of contacts, product
 # names and wishes, and the notifications it made).
 READ_MODEL_CONTEXTS = ("mypage", "notice")
-ENVELOPE = {"event_id", "occurred_at", "sequence"}
+ENVELOPE = {"event_id", "occurred_at", "sequence", "correlation_id", "causation_id"}
 
 
 @dataclass
@@ -187,16 +187,19 @@ def markdown() -> str:
         "",
         "## The events",
         "",
-        "Every event also carries `event_id`, `occurred_at` and, once stored, its `sequence` in the log.",
+        "Every event also carries `event_id`, `occurred_at`, `correlation_id`, `causation_id` and, once stored,",
+        "its `sequence` in the log. One field name per concept (`product_name`, `price` of the listing,",
+        "`amount` of a payment): the vocabulary and the upcasting of payloads stored at an older `version`",
+        "are in the docstring of `market/events.py`.",
         "",
-        "| event | published by | about | payload | meaning |",
-        "| --- | --- | --- | --- | --- |",
+        "| event | version | published by | about | payload | meaning |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for event_type, event_class in _event_types().items():
         fields = [f.name for f in dataclasses.fields(event_class) if f.name not in ENVELOPE]
         out.append(
-            f"| `{event_type}` | {owner_of.get(event_type, '—')} | {event_class.aggregate_type} "
-            f"| {', '.join(fields)} | {_doc(event_class)} |"
+            f"| `{event_type}` | {event_class.version} | {owner_of.get(event_type, '—')} "
+            f"| {event_class.aggregate_type} | {', '.join(fields)} | {_doc(event_class)} |"
         )
     out += [
         "",

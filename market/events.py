@@ -9,6 +9,32 @@ here as an immutable dataclass; nothing else crosses a module boundary. An event
 - a payload of plain values only: ints, strings, booleans; money as a string of whole won.
 
 Read it top to bottom as the event-storming picture: accounts, product, reservation, payment.
+
+The vocabulary: one concept, one field name, in every event that carries it.
+
+- ``product_id``, ``reservation_id``, ``payment_id``: the aggregates; ``buyer_id``, ``seller_id``,
+  ``user_id``: the people (user ids); ``seller_name``, ``buyer_name``, ``username``: their usernames.
+- ``product_name``: the listing's name as it was when the event occurred (never ``name``).
+- ``price``: the listing's price in whole won: what the seller asks (product events) or, once
+  reserved, what the buyer owes (reservation events copy it from ProductReserved);
+  ``previous_price``: the price before a price drop.
+- ``amount``: the money a payment is for, in whole won. A different concept from ``price``: it is
+  the payment's own fact (taken from the price as reserved when the payment was requested), and
+  only payment events carry it.
+
+Consumers that handle several event types read shared fields through the public bases below,
+never with ``getattr``: ``ProductEvent``, ``ReservationEvent`` and ``PaymentEvent`` (the aggregate
+an event is about), ``DealEvent`` (about one reservation's deal: reservation, product, buyer,
+seller), ``NamedListing`` (carries ``product_name``) and ``PricedListing`` (also ``price``).
+An event names the shared facts first and its aggregate base last, as mixins go
+(``ProductReserved(PricedListing, DealEvent, ProductEvent)``).
+
+Events are stored (``market.models.EventRecord``: the payload as JSON, with the version it was
+written at) and decoded later, possibly by a newer release. Renaming a field therefore bumps the
+event's ``version`` and records the rename in its ``renamed`` (the version renamed from → old name
+→ new name); ``Event.from_record`` upcasts a payload stored at an older version before building
+the event. A retired name is never given to another field, so a payload whose version is unknown
+(``ScheduledMessage`` keeps none) can be given every rename: one finding no old name changes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +55,9 @@ class Event:
     type: ClassVar[str]
     version: ClassVar[int] = 1
     aggregate_type: ClassVar[str]
+    # Field renames by the version they were made from: {1: {"name": "product_name"}} turns a
+    # version-1 payload into a version-2 one (see the module's docstring).
+    renamed: ClassVar[dict[int, dict[str, str]]] = {}
 
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
     occurred_at: datetime = field(default_factory=timezone.now)
@@ -49,6 +78,8 @@ class Event:
             if cls.type in EVENT_TYPES:
                 raise TypeError(f"event type {cls.type!r} is declared twice")
             EVENT_TYPES[cls.type] = cls
+            if any(not 1 <= step < cls.version for step in cls.renamed):
+                raise TypeError(f"{cls.type}.renamed names a version it cannot upcast from")
 
     @property
     def aggregate_id(self) -> str:
@@ -62,6 +93,18 @@ class Event:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in self._ENVELOPE}
 
     @classmethod
+    def upcast(cls, payload: dict[str, Any], version: int | None) -> dict[str, Any]:
+        """``payload`` as stored at ``version``, with this class's current field names. ``None``
+        (a version not recorded, as in ``ScheduledMessage``) tries every rename: one finding the
+        old name absent changes nothing."""
+        payload = dict(payload)
+        for step in range(version or 1, cls.version):
+            for old, new in cls.renamed.get(step, {}).items():
+                if old in payload and new not in payload:
+                    payload[new] = payload.pop(old)
+        return payload
+
+    @classmethod
     def from_record(
         cls,
         *,
@@ -72,8 +115,11 @@ class Event:
         sequence: int | None,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        version: int | None = None,
     ) -> Event:
+        """The event a stored payload describes, upcast from the ``version`` it was written at."""
         event_class = EVENT_TYPES[type]
+        payload = event_class.upcast(payload, version)
         known = {f.name for f in dataclasses.fields(event_class)} - cls._ENVELOPE
         values = {k: v for k, v in payload.items() if k in known}
         return event_class(
@@ -84,6 +130,39 @@ class Event:
             causation_id=causation_id or None,
             **values,
         )
+
+
+# --- what several events share: read these, not getattr --------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealEvent(Event):
+    """About one reservation's deal: which reservation, of which product, between which buyer and
+    seller (product holds and their endings, the reservation's endings, every payment event)."""
+
+    reservation_id: int
+    product_id: int
+    buyer_id: int
+    seller_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamedListing(Event):
+    """Carries the listing's name as it was when the event occurred."""
+
+    product_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PricedListing(NamedListing):
+    """Carries the listing's name and price (whole won) as they were when the event occurred."""
+
+    price: str
+
+
+# Version 2 of the product events: the listing's name is ``product_name`` in every event, as the
+# reservation events always called it (version 1 said ``name``).
+_NAME_BECAME_PRODUCT_NAME: dict[int, dict[str, str]] = {1: {"name": "product_name"}}
 
 
 # --- accounts (market.accounts) --------------------------------------------------------------
@@ -119,7 +198,9 @@ class UserContactChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class _ProductEvent(Event):
+class ProductEvent(Event):
+    """About one product (the aggregate): every product event carries ``product_id``."""
+
     aggregate_type: ClassVar[str] = "product"
     product_id: int
 
@@ -129,26 +210,26 @@ class _ProductEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductRegistered(_ProductEvent):
+class ProductRegistered(PricedListing, ProductEvent):
     type: ClassVar[str] = "ProductRegistered"
+    version: ClassVar[int] = 2
+    renamed = _NAME_BECAME_PRODUCT_NAME
     seller_id: int
     seller_name: str
-    name: str
-    price: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductUpdated(_ProductEvent):
+class ProductUpdated(PricedListing, ProductEvent):
     """The seller changed an available product's listing."""
 
     type: ClassVar[str] = "ProductUpdated"
+    version: ClassVar[int] = 2
+    renamed = _NAME_BECAME_PRODUCT_NAME
     seller_id: int
-    name: str
-    price: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductWithdrawn(_ProductEvent):
+class ProductWithdrawn(ProductEvent):
     """The seller deleted an available product."""
 
     type: ClassVar[str] = "ProductWithdrawn"
@@ -156,57 +237,50 @@ class ProductWithdrawn(_ProductEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductReserved(_ProductEvent):
+class ProductReserved(PricedListing, DealEvent, ProductEvent):
     """The product is now held by one reservation (status pending).
 
     Carries the listing as it was at reservation time: the price here is what the buyer will pay.
     """
 
     type: ClassVar[str] = "ProductReserved"
-    reservation_id: int
-    buyer_id: int
-    seller_id: int
+    version: ClassVar[int] = 2
+    renamed = _NAME_BECAME_PRODUCT_NAME
     seller_name: str
-    name: str
-    price: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductReleased(_ProductEvent):
+class ProductReleased(NamedListing, DealEvent, ProductEvent):
     """The reservation holding the product was cancelled; it is available again."""
 
     type: ClassVar[str] = "ProductReleased"
-    reservation_id: int
-    buyer_id: int
-    seller_id: int
-    name: str
+    version: ClassVar[int] = 2
+    renamed = _NAME_BECAME_PRODUCT_NAME
     # Why the hold ended: "cancelled" (by the buyer), "declined" (by the seller or staff) or
     # "expired" (not paid in time). Events stored before it existed were all cancellations.
     cause: str = "cancelled"
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductSoldOut(_ProductEvent):
+class ProductSoldOut(NamedListing, DealEvent, ProductEvent):
     type: ClassVar[str] = "ProductSoldOut"
-    reservation_id: int
-    buyer_id: int
-    seller_id: int
-    name: str
+    version: ClassVar[int] = 2
+    renamed = _NAME_BECAME_PRODUCT_NAME
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductPriceLowered(_ProductEvent):
+class ProductPriceLowered(PricedListing, ProductEvent):
     """The seller lowered an available product's price (published with its ProductUpdated)."""
 
     type: ClassVar[str] = "ProductPriceLowered"
+    version: ClassVar[int] = 2
+    renamed = _NAME_BECAME_PRODUCT_NAME
     seller_id: int
-    name: str
     previous_price: str
-    price: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductWished(_ProductEvent):
+class ProductWished(ProductEvent):
     """A user put the product on their wish list (찜)."""
 
     type: ClassVar[str] = "ProductWished"
@@ -214,7 +288,7 @@ class ProductWished(_ProductEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductUnwished(_ProductEvent):
+class ProductUnwished(ProductEvent):
     """A user took the product off their wish list."""
 
     type: ClassVar[str] = "ProductUnwished"
@@ -225,7 +299,9 @@ class ProductUnwished(_ProductEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class _ReservationEvent(Event):
+class ReservationEvent(Event):
+    """About one reservation (the aggregate): every reservation event carries ``reservation_id``."""
+
     aggregate_type: ClassVar[str] = "reservation"
     reservation_id: int
 
@@ -235,7 +311,7 @@ class _ReservationEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReservationPlaced(_ReservationEvent):
+class ReservationPlaced(ReservationEvent):
     """A buyer asked to hold a product. The product module vetoes it (in the same transaction)
     when the product is not available or is the buyer's own."""
 
@@ -248,51 +324,33 @@ class ReservationPlaced(_ReservationEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReservationCancelled(_ReservationEvent):
+class ReservationCancelled(PricedListing, DealEvent, ReservationEvent):
     """The buyer cancelled. The payment module vetoes it when the reservation is already paid."""
 
     type: ClassVar[str] = "ReservationCancelled"
-    product_id: int
-    buyer_id: int
-    seller_id: int
-    product_name: str
-    price: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReservationCompleted(_ReservationEvent):
+class ReservationCompleted(DealEvent, ReservationEvent):
     """The reservation's payment went through; the deal is done."""
 
     type: ClassVar[str] = "ReservationCompleted"
-    product_id: int
-    buyer_id: int
-    seller_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReservationExpired(_ReservationEvent):
+class ReservationExpired(PricedListing, DealEvent, ReservationEvent):
     """The hold ran out unpaid (``RESERVATION_HOLD_SECONDS``). Like a cancel, the payment module
     vetoes it (in the same transaction) when the reservation is paid after all."""
 
     type: ClassVar[str] = "ReservationExpired"
-    product_id: int
-    buyer_id: int
-    seller_id: int
-    product_name: str
-    price: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReservationDeclined(_ReservationEvent):
+class ReservationDeclined(PricedListing, DealEvent, ReservationEvent):
     """The seller (or staff, releasing a stuck hold) ended the reservation before it was paid.
     The payment module vetoes it when the reservation is already paid."""
 
     type: ClassVar[str] = "ReservationDeclined"
-    product_id: int
-    buyer_id: int
-    seller_id: int
-    product_name: str
-    price: str
     declined_by: int
     by_staff: bool = False
     reason: str = ""
@@ -302,13 +360,11 @@ class ReservationDeclined(_ReservationEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class _PaymentEvent(Event):
+class PaymentEvent(DealEvent):
+    """About one payment (the aggregate) for one reservation's deal, and the ``amount`` it is for."""
+
     aggregate_type: ClassVar[str] = "payment"
     payment_id: int
-    reservation_id: int
-    product_id: int
-    buyer_id: int
-    seller_id: int
     amount: str
 
     @property
@@ -317,19 +373,19 @@ class _PaymentEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentRequested(_PaymentEvent):
+class PaymentRequested(PaymentEvent):
     """A payment (unpaid) now exists for the reservation."""
 
     type: ClassVar[str] = "PaymentRequested"
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentCompleted(_PaymentEvent):
+class PaymentCompleted(PaymentEvent):
     type: ClassVar[str] = "PaymentCompleted"
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentVoided(_PaymentEvent):
+class PaymentVoided(PaymentEvent):
     """The reservation was cancelled before it was paid; this payment can never be paid."""
 
     type: ClassVar[str] = "PaymentVoided"

@@ -59,6 +59,7 @@ class EventRecord(models.Model):
             sequence=self.pk,
             correlation_id=self.correlation_id,
             causation_id=self.causation_id,
+            version=self.version,
         )
 
 

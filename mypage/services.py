@@ -57,7 +57,9 @@ def _when(value: str):
     return parse_datetime(value) if value else None
 
 
-def _ended_fields(e: Any) -> dict[str, Any]:
+def _ended_fields(
+    e: events.ReservationCancelled | events.ReservationDeclined | events.ReservationExpired,
+) -> dict[str, Any]:
     """What ReservationCancelled, ReservationDeclined and ReservationExpired tell about the row."""
     return {
         "product_id": e.product_id,
@@ -68,18 +70,24 @@ def _ended_fields(e: Any) -> dict[str, Any]:
     }
 
 
-def _payment_fields(e: events._PaymentEvent) -> dict[str, Any]:
+def _payment_fields(e: events.PaymentEvent) -> dict[str, Any]:
     return {
         "payment_id": e.payment_id,
         "product_id": e.product_id,
         "buyer_id": e.buyer_id,
         "seller_id": e.seller_id,
+        # The row's one price column: a payment's amount is the price as reserved.
         "price": _won(e.amount),
     }
 
 
-def _product_fields(e: Any) -> dict[str, Any]:
-    return {"product_id": e.product_id, "buyer_id": e.buyer_id, "seller_id": e.seller_id, "product_name": e.name}
+def _product_fields(e: events.ProductReserved | events.ProductReleased | events.ProductSoldOut) -> dict[str, Any]:
+    return {
+        "product_id": e.product_id,
+        "buyer_id": e.buyer_id,
+        "seller_id": e.seller_id,
+        "product_name": e.product_name,
+    }
 
 
 PROJECTIONS: dict[str, Projection] = {

@@ -112,21 +112,32 @@ TEMPLATES: dict[str, list[Template]] = {
     ],
 }
 
+# Every notifying event is about one reservation's deal (a DealEvent): its parties are the recipients.
 NOTIFYING_EVENTS: tuple[type[Event], ...] = tuple(events.EVENT_TYPES[t] for t in TEMPLATES)
 
 
 def product_name_in(event: Event) -> str | None:
     """The product name the event itself carries, if any."""
-    return getattr(event, "name", None) or getattr(event, "product_name", None)
+    return event.product_name if isinstance(event, events.NamedListing) else None
+
+
+def _money(event: Event) -> str | None:
+    """The sum the message quotes as {amount}: a payment's amount, else the listing's price the
+    event carries (what the buyer owes as reserved), else none."""
+    if isinstance(event, events.PaymentEvent):
+        return event.amount
+    if isinstance(event, events.PricedListing):
+        return event.price
+    return None
 
 
 def messages_for(event: Event, product_name: str) -> list[Message]:
-    parameters = {"productName": product_name}
-    if hasattr(event, "reservation_id"):
-        parameters["reservationId"] = str(event.reservation_id)
-    amount = getattr(event, "amount", None) or getattr(event, "price", None)
-    if amount is not None:
-        parameters["amount"] = won(amount)
+    if not isinstance(event, events.DealEvent):  # about no deal: nobody to tell
+        return []
+    parameters = {"productName": product_name, "reservationId": str(event.reservation_id)}
+    money = _money(event)
+    if money is not None:
+        parameters["amount"] = won(money)
     out = []
     with translation.override(settings.LANGUAGE_CODE):
         if isinstance(event, events.ReservationDeclined):

@@ -28,7 +28,9 @@ from django.utils import timezone
 
 from market import observability
 from market.events import (
+    DealEvent,
     Event,
+    ProductEvent,
     ProductRegistered,
     ProductUpdated,
     UserContactChanged,
@@ -56,7 +58,7 @@ def directory_apply_events(*, events: Iterable[Event]) -> None:
         if isinstance(event, (UserRegistered, UserContactChanged)):
             contacts[event.user_id] = Recipient(user_id=event.user_id, username=event.username, phone=event.phone or "")
         elif isinstance(event, (ProductRegistered, ProductUpdated)):
-            names[event.product_id] = ProductName(product_id=event.product_id, name=event.name)
+            names[event.product_id] = ProductName(product_id=event.product_id, name=event.product_name)
     if contacts:
         Recipient.objects.bulk_create(
             sorted(contacts.values(), key=lambda r: r.user_id),
@@ -77,15 +79,23 @@ def _product_names(events: list[Event]) -> dict[object, str]:
     """Per event id: the product name the event carries, else the one the directory knows (one
     query for all of them), else "상품 #<id>"."""
     carried = {event.event_id: product_name_in(event) for event in events}
-    unknown = {getattr(e, "product_id", None) for e in events if not carried[e.event_id]} - {None}
+    product_ids = {event.event_id: _product_id(event) for event in events}
+    unknown = {product_ids[e.event_id] for e in events if not carried[e.event_id]} - {None}
     known = {}
     if unknown:
         known = dict(ProductName.objects.filter(product_id__in=unknown).values_list("product_id", "name"))
     names = {}
     for event in events:
-        product_id = getattr(event, "product_id", None)
+        product_id = product_ids[event.event_id]
         names[event.event_id] = carried[event.event_id] or known.get(product_id) or f"상품 #{product_id}"
     return names
+
+
+def _product_id(event: Event) -> int | None:
+    """The product the event is about, if it is about one (every notifying event is)."""
+    if isinstance(event, DealEvent | ProductEvent):
+        return event.product_id
+    return None
 
 
 # --- notifications ------------------------------------------------------------------------------

@@ -24,14 +24,14 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from market import events
-from market.events import Event
+from market.events import NamedListing, ProductEvent
 from notice import conf
 from notice.channels import TransientFailure
 from notice.messages import PREFIX, won
 from notice.models import Notification, Recipient, Wisher
 from notice.services import notification_send_many
 
-WISH_EVENTS: tuple[type[Event], ...] = (
+WISH_EVENTS: tuple[type[ProductEvent], ...] = (
     events.ProductWished,
     events.ProductUnwished,
     events.ProductWithdrawn,
@@ -50,38 +50,40 @@ KINDS = {
 }
 
 
-def _fold(batch: list[Event], book: dict[int, set[int]]) -> list[tuple[Event, int]]:
+def _fold(batch: list[ProductEvent], book: dict[int, set[int]]) -> list[tuple[ProductEvent, int]]:
     """Apply the wish events to ``book`` (product id → wisher ids) in order; return (event,
     wisher) for each release or price drop, as the book was at that event."""
     told = []
     for event in batch:
-        wishers = book[event.product_id]  # type: ignore[attr-defined]
+        wishers = book[event.product_id]
         if isinstance(event, events.ProductWished):
             wishers.add(event.user_id)
         elif isinstance(event, events.ProductUnwished):
             wishers.discard(event.user_id)
         elif isinstance(event, events.ProductWithdrawn):
             wishers.clear()
-        else:
-            not_told = {event.seller_id, getattr(event, "buyer_id", None)}
+        elif isinstance(event, events.ProductReleased | events.ProductPriceLowered):
+            not_told = {event.seller_id}
+            if isinstance(event, events.ProductReleased):  # its buyer heard of the ending already
+                not_told.add(event.buyer_id)
             told += [(event, user_id) for user_id in sorted(wishers - not_told)]
     return told
 
 
-def _message(event: Event) -> tuple[str, str, dict[str, str]]:
+def _message(event: NamedListing) -> tuple[str, str, dict[str, str]]:
     kind, text = KINDS[event.type]
-    parameters = {"productName": event.name}  # type: ignore[attr-defined]
+    parameters = {"productName": event.product_name}
     if isinstance(event, events.ProductPriceLowered):
         parameters |= {"amount": won(event.price), "previousAmount": won(event.previous_price)}
     with translation.override(settings.LANGUAGE_CODE):
         return kind, str(text).format(p=PREFIX, **parameters), parameters
 
 
-def wishers_prepare(*, events: Iterable[Event]) -> list[Notification]:
+def wishers_prepare(*, events: Iterable[ProductEvent]) -> list[Notification]:
     """Step 1 (one transaction): the wish book and the wishers' notifications; returns those of
     the batch's events still pending, oldest first."""
     batch = list(events)
-    products = {e.product_id for e in batch}  # type: ignore[attr-defined]
+    products = {e.product_id for e in batch}
     # Release and price events already told (a retried batch): keep their recipients as they were.
     told_before = set(
         Notification.objects.filter(
@@ -131,7 +133,7 @@ def wishers_prepare(*, events: Iterable[Event]) -> list[Notification]:
     return list(pending.order_by("id"))
 
 
-def wishers_process_events(*, events: Iterable[Event]) -> None:
+def wishers_process_events(*, events: Iterable[ProductEvent]) -> None:
     """Both steps; raises ``TransientFailure`` when some notification must be sent again later
     (the bus retries the batch; sent ones are skipped, the book is already up to date)."""
     pending = wishers_prepare(events=events)

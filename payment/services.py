@@ -16,7 +16,7 @@ from market.errors import Forbidden, NotFound
 from payment.models import Payment
 
 
-def payment_event(event_class: type[events._PaymentEvent], payment: Payment) -> events._PaymentEvent:
+def payment_event(event_class: type[events.PaymentEvent], payment: Payment) -> events.PaymentEvent:
     return event_class(
         payment_id=payment.pk,
         reservation_id=payment.reservation_id,

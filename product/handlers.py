@@ -59,7 +59,7 @@ def hold_for_reservation(event: events.ReservationPlaced) -> events.ProductReser
             buyer_id=event.buyer_id,
             seller_id=seller_id,
             seller_name=seller_name,
-            name=name,
+            product_name=name,
             price=str(price),
         )
     )
@@ -88,7 +88,7 @@ def release_on_cancel(event: _HoldEnded) -> None:
                 reservation_id=event.reservation_id,
                 buyer_id=event.buyer_id,
                 seller_id=event.seller_id,
-                name=event.product_name,
+                product_name=event.product_name,
                 cause=_RELEASE_CAUSES[event.type],
             )
         )
@@ -119,7 +119,7 @@ def sell_on_payment(paid: list[events.PaymentCompleted]) -> None:
                     reservation_id=by_product[pk].reservation_id,
                     buyer_id=by_product[pk].buyer_id,
                     seller_id=by_product[pk].seller_id,
-                    name=name,
+                    product_name=name,
                 )
                 for pk, name in sold
             ]

@@ -68,7 +68,7 @@ def _registered(product: Product) -> events.ProductRegistered:
         product_id=product.pk,
         seller_id=product.seller_id,
         seller_name=product.seller.get_username(),
-        name=product.name,
+        product_name=product.name,
         price=str(product.price),
     )
 
@@ -129,7 +129,7 @@ def product_update(
         product.save(update_fields=["name", "description", "price", "updated_at"])
         updated: list[events.Event] = [
             events.ProductUpdated(
-                product_id=product.pk, seller_id=product.seller_id, name=product.name, price=str(product.price)
+                product_id=product.pk, seller_id=product.seller_id, product_name=product.name, price=str(product.price)
             )
         ]
         if product.price < previous_price:  # wishers hear of it (notice)
@@ -137,7 +137,7 @@ def product_update(
                 events.ProductPriceLowered(
                     product_id=product.pk,
                     seller_id=product.seller_id,
-                    name=product.name,
+                    product_name=product.name,
                     previous_price=str(previous_price),
                     price=str(product.price),
                 )

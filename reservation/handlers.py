@@ -14,7 +14,7 @@ def listing_copy(reserved: events.ProductReserved) -> dict[str, object]:
     ``record_listing`` for the row and by ``reservation_place`` for the instance it returns, so
     both hold the same values. ``updated_at`` stays as placing set it: the copy is part of
     placing, in the same transaction."""
-    return {"seller_id": reserved.seller_id, "product_name": reserved.name, "price": int(reserved.price)}
+    return {"seller_id": reserved.seller_id, "product_name": reserved.product_name, "price": int(reserved.price)}
 
 
 @in_transaction(events.ProductReserved, id="reservation.record_listing")

@@ -39,7 +39,9 @@ CONFIRM_TIMEOUT = 30.0
 
 
 def envelope(event: Event) -> dict:
-    """The message body: what a consumer needs to rebuild the event, and where it came from."""
+    """The message body: what a consumer needs to rebuild the event, and where it came from.
+    ``version`` is the schema of this payload: an event stored at an older version was upcast
+    when its log row was decoded, so it goes out with the current names and version."""
     return {
         "type": event.type,
         "version": event.version,

@@ -254,7 +254,7 @@ def test_events_consume_prints_each_message_once(broker, names, externalizer, se
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len({m["message_id"] for m in lines}) == len(lines) == EventRecord.objects.count()
     [registered] = [m for m in lines if m["routing_key"] == "ProductRegistered"]
-    assert registered["body"]["payload"]["name"] == "Lamp"
+    assert registered["body"]["payload"]["product_name"] == "Lamp"
 
 
 def test_event_types_are_all_by_default_or_the_ones_named():

@@ -52,7 +52,7 @@ def test_registering_a_product_publishes_product_registered(seller):
     assert product.status == Product.Status.AVAILABLE
     assert product.name == "Desk"
     [event] = published(events.ProductRegistered, product_id=product.pk)
-    assert (event.seller_id, event.seller_name, event.name, event.price) == (seller.pk, "seller", "Desk", "0")
+    assert (event.seller_id, event.seller_name, event.product_name, event.price) == (seller.pk, "seller", "Desk", "0")
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_the_seller_updates_an_available_product(noodle, seller):
     product = product_update(product_id=noodle.pk, actor=seller, price=2500, name="Ramen")
     assert (product.name, product.price, product.description) == ("Ramen", 2500, "instant")
     [event] = published(events.ProductUpdated, product_id=noodle.pk)
-    assert (event.name, event.price) == ("Ramen", "2500")
+    assert (event.product_name, event.price) == ("Ramen", "2500")
 
 
 def test_only_the_seller_updates_or_withdraws(noodle, buyer, staff):
@@ -210,7 +210,7 @@ def test_paying_sells_the_product_and_completes_the_reservation(scenario, reserv
     assert paid.result.status == Payment.Status.PAID
     assert paid.result.paid_at is not None
     sold = paid.and_wait_for_event(events.ProductSoldOut, lambda e: e.product_id == noodle.pk)
-    assert (sold.reservation_id, sold.buyer_id, sold.name) == (reserved.pk, buyer.pk, "Noodle")
+    assert (sold.reservation_id, sold.buyer_id, sold.product_name) == (reserved.pk, buyer.pk, "Noodle")
     paid.and_wait_for_event(events.ReservationCompleted, lambda e: e.reservation_id == reserved.pk)
     assert Product.objects.get(pk=noodle.pk).status == Product.Status.SOLD_OUT
     assert Reservation.objects.get(pk=reserved.pk).status == Reservation.Status.COMPLETED

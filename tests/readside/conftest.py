@@ -72,7 +72,7 @@ class Story:
             buyer_id=self.buyer_id,
             seller_id=self.seller_id,
             seller_name="seller",
-            name=self.name,
+            product_name=self.name,
             price=self.price,
             occurred_at=self._at(),
         )
@@ -112,7 +112,7 @@ class Story:
             reservation_id=self.reservation_id,
             buyer_id=self.buyer_id,
             seller_id=self.seller_id,
-            name=self.name,
+            product_name=self.name,
             occurred_at=self._at(),
         )
 
@@ -133,7 +133,7 @@ class Story:
             reservation_id=self.reservation_id,
             buyer_id=self.buyer_id,
             seller_id=self.seller_id,
-            name=self.name,
+            product_name=self.name,
             occurred_at=self._at(),
         )
 

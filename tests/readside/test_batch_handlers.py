@@ -88,9 +88,9 @@ def test_the_directory_keeps_the_last_word_per_user_and_product(seller, buyer):
     directory_apply_events(
         events=[
             events.UserRegistered(user_id=buyer.pk, username="b", phone="010-1"),
-            events.ProductRegistered(product_id=7, seller_id=seller.pk, seller_name="s", name="old", price="1"),
+            events.ProductRegistered(product_id=7, seller_id=seller.pk, seller_name="s", product_name="old", price="1"),
             events.UserContactChanged(user_id=buyer.pk, username="b", phone="010-2"),
-            events.ProductUpdated(product_id=7, seller_id=seller.pk, name="new", price="1"),
+            events.ProductUpdated(product_id=7, seller_id=seller.pk, product_name="new", price="1"),
         ]
     )
     assert Recipient.objects.get(user_id=buyer.pk).phone == "010-2"

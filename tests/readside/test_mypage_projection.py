@@ -128,6 +128,6 @@ def test_an_event_before_the_row_exists_creates_it(story):
 def test_other_events_are_ignored(seller, drain):
     from market import events
 
-    emit(events.ProductRegistered(product_id=1, seller_id=seller.pk, seller_name="s", name="x", price="1"))
+    emit(events.ProductRegistered(product_id=1, seller_id=seller.pk, seller_name="s", product_name="x", price="1"))
     drain()
     assert not MyPageRow.objects.exists()
