@@ -7,6 +7,8 @@ The contexts (product, reservation, payment, notice, mypage) import only these m
 - ``market.bus``: the bus's package API (``publish``, ``in_transaction``, ``durable``, pause and
   resume, ``logged_events`` to replay the log, ...), not its modules (``market.bus.claiming`` and
   the rest are how it works);
+- ``market.transitions``: the state-machine table an aggregate declares its life with, and the
+  conditional UPDATEs derived from it;
 - ``market.errors``: the errors a service raises and the JSON an API answers them with;
 - ``market.db``: ids in URLs and the database helpers the contexts share;
 - ``market.api``: the REST conventions (ids in paths, pagination, documented errors, HAL pages);
@@ -41,5 +43,6 @@ PUBLIC_MODULES = (
     "market.periodic",
     "market.resilience",
     "market.testing",
+    "market.transitions",
     "market.web",
 )

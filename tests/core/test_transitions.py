@@ -299,7 +299,7 @@ def test_the_hold_replies_to_the_reservation_with_what_it_published(seller, buye
     [reserved] = replies
     assert isinstance(reserved, events.ProductReserved)
     assert (reserved.reservation_id, reserved.seller_id, reserved.seller_name) == (reservation.pk, seller.pk, "seller")
-    assert (reserved.name, reserved.price) == ("Chair", "3000")
+    assert (reserved.product_name, reserved.price) == ("Chair", "3000")
     stored = Reservation.objects.get(pk=reservation.pk)  # record_listing copied the same listing
     assert (stored.seller_id, stored.product_name, stored.price) == (seller.pk, "Chair", 3000)
 
