@@ -13,9 +13,7 @@ from market import events
 from market.bus import publish, publish_many
 from market.db import get_or_404
 from market.errors import Conflict, Forbidden, ValidationFailed
-from product.models import MAX_PRICE, Product, Wish
-
-NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
+from product.models import MAX_PRICE, NAME_MAX_LENGTH, Product, Wish
 
 
 def validate_name(name: object) -> str:
