@@ -23,7 +23,7 @@ from market.filters import DateRangeFilter
 from market.links import Link, is_reader_while
 from market.resilience import guarded_by
 from reservation import selectors, services
-from reservation.models import Reservation
+from reservation.models import END_REASON_MAX_LENGTH, Reservation
 
 _errors = ErrorResponses(
     {
@@ -181,7 +181,7 @@ class ReservationCancelApi(APIView):
 
 class ReservationDeclineInput(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default="", help_text="Told to the buyer."
+        max_length=END_REASON_MAX_LENGTH, required=False, allow_blank=True, default="", help_text="Told to the buyer."
     )
 
 

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from market.errors import Conflict
 
+END_REASON_MAX_LENGTH = 200  # why the seller declined (told to the buyer): the column, the API and the form
+
 
 class Reservation(models.Model):
     class Status(models.TextChoices):
@@ -39,7 +41,7 @@ class Reservation(models.Model):
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     # Who ended it when it was declined (the seller, or the staff member who released it) and why.
     ended_by_id = models.BigIntegerField(null=True, blank=True)
-    end_reason = models.CharField(max_length=200, blank=True, default="")
+    end_reason = models.CharField(max_length=END_REASON_MAX_LENGTH, blank=True, default="")
 
     class Meta:
         verbose_name = _("reservation")
