@@ -12,6 +12,8 @@ The contexts (product, reservation, payment, notice, mypage) import only these m
 - ``market.errors``: the errors a service raises and the JSON an API answers them with;
 - ``market.db``: ids in URLs and the database helpers the contexts share;
 - ``market.api``: the REST conventions (ids in paths, pagination, documented errors, HAL pages);
+- ``market.hal``: the reference routes' HAL pages and status codes (only each context's
+  ``reference_api`` may import it: another contract);
 - ``market.filters``, ``market.links``: list filters and hyperlinks in API output;
 - ``market.web``: what the web pages share (errors as messages, rate limits, the breaker);
 - ``market.admin_site``: the admin's shared base class and filters;
@@ -38,6 +40,7 @@ PUBLIC_MODULES = (
     "market.errors",
     "market.events",
     "market.filters",
+    "market.hal",
     "market.links",
     "market.observability",
     "market.periodic",

@@ -1,11 +1,11 @@
-"""API conventions shared by every context: ids in URLs, input validation, documented errors,
-pagination, and the paged HAL collections and status codes of the reference's Spring Data REST routes.
+"""API conventions shared by every context: ids in URLs, input validation, documented errors and
+pagination. (The reference's HAL routes have theirs in market.hal.)
 (market.lean holds cheaper stand-ins for the parts of django-filter and DRF a busy list runs.)"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -15,11 +15,9 @@ from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.request import Request
 
 from market.db import MAX_ID
 from market.errors import NotFound
@@ -145,80 +143,3 @@ class CataloguePagination(Pagination):
     """The catalogue's pages: totals reused for a few seconds (``CachedCountPaginator``)."""
 
     django_paginator_class = CachedCountPaginator
-
-
-def hal_collection(name: str, items: Iterable[dict[str, Any]], self_href: str) -> dict[str, Any]:
-    """``{"_embedded": {name: [...]}, "_links": {"self": {"href": ...}}}`` as Spring Data REST did."""
-    return {"_embedded": {name: list(items)}, "_links": {"self": {"href": self_href}}}
-
-
-# --- the reference's routes: status codes and Spring Data REST's paged collections --------------------
-#
-# The reference names states by short codes ("01", "02", "soldOut"). GET /products, /reservations,
-# /payments and /myPages page with a 0-based ?page= and a ?size= and answer
-# {"_embedded": {name: [...]}, "_links": {...}, "page": {...}}.
-
-
-# The schema shows these codes as plain strings (their values are listed in help_text): the same
-# short codes ("01", "02") mean different things per resource, which enum components cannot name.
-@extend_schema_field(OpenApiTypes.STR)
-class StatusCodeInput(serializers.ChoiceField):
-    """A reference status code accepted on input."""
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class StatusCodeField(serializers.Field):
-    """A status shown as the reference's code: ``StatusCodeField({"available": "01", ...})``."""
-
-    def __init__(self, codes: Mapping[str, str], **kwargs: Any) -> None:
-        self.codes = codes
-        super().__init__(**kwargs)
-
-    def to_representation(self, value: str) -> str:
-        return self.codes[value]
-
-
-class HalPageInput(serializers.Serializer):
-    page = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
-    size = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
-
-
-HAL_PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="0-based page number (Spring Data REST)."),
-    OpenApiParameter("size", OpenApiTypes.INT, description="Page size, 1 to 100 (default 20)."),
-]
-
-
-def hal_page(request: Request, name: str, queryset: QuerySet, output: type[serializers.Serializer]) -> dict:
-    """One page of ``queryset`` in Spring Data REST's shape: _embedded, _links and page."""
-    paging = validated(HalPageInput, request.query_params)
-    number, size = paging["page"], paging["size"]
-    total = queryset.count()
-    items = output(queryset[number * size : (number + 1) * size], many=True).data
-    body = hal_collection(name, items, request.build_absolute_uri())
-    info = hal_page_info(number=number, size=size, total=total)
-    total_pages = info["totalPages"]
-    base = request.build_absolute_uri(request.path)
-    if number + 1 < total_pages:
-        body["_links"]["next"] = {"href": f"{base}?page={number + 1}&size={size}"}
-    if number > 0:
-        body["_links"]["prev"] = {"href": f"{base}?page={min(number - 1, max(total_pages - 1, 0))}&size={size}"}
-    body["page"] = info
-    return body
-
-
-def hal_page_info(*, number: int, size: int, total: int) -> dict[str, int]:
-    """Spring Data REST's ``page`` block."""
-    return {"size": size, "totalElements": total, "totalPages": (total + size - 1) // size, "number": number}
-
-
-def hal_collection_schema(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
-    """The schema of ``hal_page(request, name, ...)``'s body, as components ``Hal<Name>Collection``."""
-    return inline_serializer(
-        f"Hal{name.capitalize()}Collection",
-        {
-            "_embedded": inline_serializer(f"Hal{name.capitalize()}Embedded", {name: item(many=True)}),
-            "_links": serializers.DictField(),
-            "page": serializers.DictField(),
-        },
-    )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.db import connection
+from django.db.models import Model, QuerySet
+
+from market.errors import NotFound
+
+Row = TypeVar("Row", bound=Model)
 
 MAX_ID = 2**63 - 1  # the largest bigint: no row has a bigger id, and looking one up would overflow
 
@@ -17,6 +25,25 @@ def parse_id(value: object) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 0 < number <= MAX_ID else None
+
+
+def get_or_404(
+    queryset: QuerySet[Row],
+    value: object,
+    message: str,
+    code: str,
+    *,
+    field: str = "pk",
+    visible: Callable[[Row], bool] | None = None,
+) -> Row:
+    """The row of ``queryset`` whose ``field`` is the id ``value``, or ``NotFound(message, code=code)``:
+    also for an id that cannot name a row ("abc", 0, beyond a bigint) and for a row that ``visible``
+    hides from the caller (someone else's answers as a missing one does, so ids don't leak)."""
+    pk = parse_id(value)
+    row = queryset.filter(**{field: pk}).first() if pk is not None else None
+    if row is None or (visible is not None and not visible(row)):
+        raise NotFound(message, code=code)
+    return row
 
 
 def set_local_timeouts(*, lock_ms: int, statement_ms: int) -> None:

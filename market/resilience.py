@@ -1,5 +1,8 @@
 """Overload protection: a circuit breaker with a fallback around the reservation path.
 
+A view asks for a breaker by name (``@guarded_by("reservations")`` on its handler, e.g. ``post``);
+this module knows no route. ``settings.CIRCUIT_BREAKERS`` tunes each named breaker.
+
 When reserving keeps failing (lock or statement timeouts on PostgreSQL turn into 503s, the database
 is down, a bug raises), the breaker *opens*: reservations are answered at once with 503
 ``{"code": "try_again_shortly", ...}`` and ``Retry-After``, without authentication or any database
@@ -34,10 +37,9 @@ metric show it per process.
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -241,35 +243,22 @@ class CircuitBreaker:
 
 # --- the breakers of this process, built from settings ----------------------------------------
 
-DEFAULT_BREAKERS = {
-    "reservations": {
-        "routes": [("POST", r"^/api/reservations/?$"), ("POST", r"^/reservation/?$")],
-    }
-}
+DEFAULT_BREAKERS: dict[str, dict] = {"reservations": {}}
 
 _registry_lock = threading.Lock()
 _breakers: dict[str, CircuitBreaker] | None = None
-_routes: list[tuple[str, re.Pattern[str], CircuitBreaker]] = []
 _clock: Clock = time.monotonic
 
 
 def configure(*, clock: Clock | None = None) -> dict[str, CircuitBreaker]:
     """(Re)build the breakers from ``settings.CIRCUIT_BREAKERS``. Tests pass a fake clock."""
-    global _breakers, _routes, _clock
+    global _breakers, _clock
     with _registry_lock:
         if clock is not None:
             _clock = clock
         config = getattr(settings, "CIRCUIT_BREAKERS", DEFAULT_BREAKERS)
-        breakers: dict[str, CircuitBreaker] = {}
-        routes: list[tuple[str, re.Pattern[str], CircuitBreaker]] = []
-        for name, options in config.items():
-            options = dict(options)
-            route_list = options.pop("routes", [])
-            breaker = CircuitBreaker(name, clock=_clock, **options)
-            breakers[name] = breaker
-            for method, pattern in route_list:
-                routes.append((method.upper(), re.compile(pattern), breaker))
-        _breakers, _routes = breakers, routes
+        breakers = {name: CircuitBreaker(name, clock=_clock, **options) for name, options in config.items()}
+        _breakers = breakers
     for breaker in breakers.values():
         observability.emit("breaker_state", breaker=breaker.name, state=breaker.state)
     return breakers
@@ -281,13 +270,37 @@ def breakers() -> dict[str, CircuitBreaker]:
     return _breakers
 
 
-def breaker_for(method: str, path: str) -> CircuitBreaker | None:
-    if _breakers is None:
-        configure()
-    for route_method, pattern, breaker in _routes:
-        if route_method == method and pattern.match(path):
-            return breaker
-    return None
+# --- which views a breaker guards: declared by the views ---------------------------------------
+
+BREAKER_ATTRIBUTE = "circuit_breaker"
+
+
+def guarded_by(name: str, *, methods: Iterable[str] | None = None) -> Callable:
+    """Put the view under the breaker ``name``: on a view class's handler (``def post``) that
+    method; on a function view the HTTP ``methods`` given (all when None). A name that
+    ``settings.CIRCUIT_BREAKERS`` does not configure (breakers switched off) guards nothing.
+    Only marks the view; ``CircuitBreakerMiddleware`` does the guarding."""
+    allowed = frozenset(method.upper() for method in methods) if methods is not None else None
+
+    def mark(view: Callable) -> Callable:
+        setattr(view, BREAKER_ATTRIBUTE, (name, allowed))
+        return view
+
+    return mark
+
+
+def breaker_for(view_func: Callable, method: str) -> CircuitBreaker | None:
+    """The breaker that ``view_func`` (as resolved from the URL) declares for ``method``, if any."""
+    view_class = getattr(view_func, "view_class", None)  # set by as_view(), Django's and DRF's
+    if view_class is not None:
+        view_func = getattr(view_class, method.lower(), None)
+    declared = getattr(view_func, BREAKER_ATTRIBUTE, None)
+    if declared is None:
+        return None
+    name, allowed = declared
+    if allowed is not None and method not in allowed:
+        return None
+    return breakers().get(name)
 
 
 def _settings_changed(*, setting: str, **kwargs) -> None:
@@ -313,30 +326,40 @@ def shed_response(breaker: CircuitBreaker) -> JsonResponse:
 
 
 class CircuitBreakerMiddleware:
-    """Guards the routes listed in ``settings.CIRCUIT_BREAKERS``. Put it before the session and
-    authentication middleware: a shed request costs no database round trip."""
+    """Guards the views that declare a breaker (``guarded_by``). It decides in ``process_view``,
+    once the URL names the view and before any view runs: the session and the user are still lazy
+    there, so a shed request costs no database round trip. Put it before the CSRF middleware, whose
+    ``process_view`` would otherwise run first."""
+
+    PERMIT = "_circuit_breaker_permit"
 
     def __init__(self, get_response):
         self.get_response = get_response
         breakers()
 
     def __call__(self, request):
-        breaker = breaker_for(request.method, request.path_info)
+        try:
+            response = self.get_response(request)
+        except BaseException as exc:
+            if (guarded := request.__dict__.pop(self.PERMIT, None)) is not None:
+                signed_in = _signed_in(request)
+                _report(*guarded, FAILURE if isinstance(exc, OperationalError | InterfaceError) and signed_in else None)
+            raise
+        if (guarded := request.__dict__.pop(self.PERMIT, None)) is not None:
+            _report(*guarded, outcome_of(request, response.status_code))
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        breaker = breaker_for(view_func, request.method)
         if breaker is None or not _has_credentials(request):
-            return self.get_response(request)
+            return None
         permit = breaker.acquire()
         if permit is None:
             response = shed_response(breaker)
             observability.emit("breaker_rejected", breaker=breaker.name)
             return response
-        try:
-            response = self.get_response(request)
-        except BaseException as exc:
-            verdict = FAILURE if isinstance(exc, OperationalError | InterfaceError) and _signed_in(request) else None
-            _report(breaker, permit, verdict)
-            raise
-        _report(breaker, permit, outcome_of(request, response.status_code))
-        return response
+        request.__dict__[self.PERMIT] = (breaker, permit)
+        return None
 
 
 SUCCESS, FAILURE = "success", "failure"

@@ -83,7 +83,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Serves the admin's and the API docs' static files from gunicorn (no CDN, no extra server).
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before sessions and authentication: a shed reservation costs no database round trip.
+    # Decides in process_view, before CSRF's; the session and user are still lazy there, so a
+    # shed reservation costs no database round trip.
     "market.resilience.CircuitBreakerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Korean unless the client asks otherwise (Accept-Language, the language cookie, /i18n/setlang/).
@@ -336,10 +337,9 @@ LOGGING = {
 # Circuit breakers (market.resilience), per process. A breaker opens when, within the last
 # window_seconds, at least minimum_calls were made and failure_rate of them failed (5xx or an
 # exception); it then sheds its routes with 503 + Retry-After for cooldown_seconds, after which one
-# trial request decides. Routes are (method, regex on the path).
+# trial request decides. A view names the breaker that guards it (market.resilience.guarded_by).
 CIRCUIT_BREAKERS = {
     "reservations": {
-        "routes": [("POST", r"^/api/reservations/?$"), ("POST", r"^/reservation/?$")],
         "failure_rate": env_float("BREAKER_FAILURE_RATE", 0.5),
         "minimum_calls": env_int("BREAKER_MINIMUM_CALLS", 20),
         "window_seconds": env_float("BREAKER_WINDOW_SECONDS", 10.0),

@@ -1,4 +1,5 @@
-"""The my-page API: the read model as JSON, and the reference scenario's HAL route ``/myPages``."""
+"""The my-page REST API: the read model as JSON (the reference's HAL route ``/myPages`` is in
+reference_api.py)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import HAL_PAGE_PARAMETERS, HalPageInput, Pagination, hal_collection, hal_page_info
+from market.api import Pagination
 from market.errors import ValidationFailed
 from market.filters import DateRangeFilter
 from market.links import Link
 from mypage import selectors
 from mypage.models import MyPageRow, PaymentStatus, ReservationStatus
-
-# The reference scenario's status codes.
-PRODUCT_CODES = {"available": "01", "pending": "02", "sold_out": "soldOut"}
-# A declined or expired reservation ended unpaid like a cancelled one: the reference's 02.
-RESERVATION_CODES = {"reserved": "01", "cancelled": "02", "completed": "03", "expired": "02", "declined": "02"}
-PAYMENT_CODES = {"unpaid": "01", "paid": "02", "voided": "03"}
 
 
 class RowOutput(serializers.Serializer):
@@ -47,20 +42,6 @@ class RowOutput(serializers.Serializer):
     reservation = Link("reservation-detail", pk="reservation_id")
     payment = Link("payment-detail", pk="payment_id", help_text="Null until the payment exists.")
     product = Link("product-detail", pk="product_id")
-
-
-class TimelineOutput(serializers.Serializer):
-    event_id = serializers.UUIDField()
-    event_type = serializers.CharField()
-    subject = serializers.CharField()
-    status = serializers.CharField()
-    occurred_at = serializers.DateTimeField()
-    correlation_id = serializers.CharField()
-    causation_id = serializers.CharField()
-
-
-class RowDetailOutput(RowOutput):
-    timeline = TimelineOutput(many=True, source="timeline.all")
 
 
 class RowFilter(django_filters.FilterSet):
@@ -130,6 +111,20 @@ class MyPageSalesApi(_RowListApi):
         return selectors.mypage_rows_for_seller(seller_id=self.request.user.pk)
 
 
+class TimelineOutput(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    event_type = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    correlation_id = serializers.CharField()
+    causation_id = serializers.CharField()
+
+
+class RowDetailOutput(RowOutput):
+    timeline = TimelineOutput(many=True, source="timeline.all")
+
+
 class MyPageDetailApi(APIView):
     """One reservation with its timeline of state changes (its buyer or its seller only)."""
 
@@ -141,45 +136,3 @@ class MyPageDetailApi(APIView):
     def get(self, request, reservation_id: int):
         row = selectors.mypage_row_get(reservation_id=reservation_id, user_id=request.user.pk)
         return Response(RowDetailOutput(row, context={"request": request}).data)
-
-
-def _hal_item(row: MyPageRow, base: str) -> dict:
-    return {
-        "id": row.reservation_id,
-        "productId": row.product_id,
-        "reservationId": row.reservation_id,
-        "paymentId": row.payment_id,
-        "productName": row.product_name,
-        "price": row.price,
-        "reservationStatus": RESERVATION_CODES.get(row.reservation_status or ""),
-        "paymentStatus": PAYMENT_CODES.get(row.payment_status or ""),
-        "productStatus": PRODUCT_CODES.get(row.product_status or ""),
-        "_links": {"self": {"href": f"{base}/{row.reservation_id}"}},
-    }
-
-
-class MyPagesHalApi(APIView):
-    """The reference route ``GET /myPages``: my rows as a buyer, newest first, in its HAL shape
-    and codes (product 01 available / 02 pending / soldOut; reservation 01 reserved /
-    02 cancelled, declined or expired / 03 completed; payment 01 unpaid / 02 paid / 03 voided), paged like Spring
-    Data REST (``?page=`` from 0, ``?size=`` up to 100)."""
-
-    name = _("My page (reference route)")
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        parameters=HAL_PAGE_PARAMETERS,
-        responses={200: dict},
-    )
-    def get(self, request):
-        paging = HalPageInput(data=request.query_params)
-        if not paging.is_valid():
-            raise ValidationFailed(_("Invalid paging."), code="invalid_paging", **paging.errors)
-        number, size = paging.validated_data["page"], paging.validated_data["size"]
-        rows = selectors.mypage_rows_for_buyer(buyer_id=request.user.pk)
-        total = rows.count()
-        base = request.build_absolute_uri("/myPages")
-        items = (_hal_item(r, base) for r in rows[number * size : (number + 1) * size])
-        body = hal_collection("myPages", items, request.build_absolute_uri())
-        body["page"] = hal_page_info(number=number, size=size, total=total)
-        return Response(body)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from market.db import MAX_ID
-from market.errors import NotFound
+from market.db import get_or_404
 from mypage.models import MyPageRow, PaymentStatus, ReservationStatus, TimelineEntry
 
 NEWEST_FIRST = ("-created_at", "-reservation_id")
@@ -35,16 +34,12 @@ def _filtered(rows: QuerySet[MyPageRow], status: str | None, payment_status: str
 def mypage_row_get(*, reservation_id: int, user_id: int) -> MyPageRow:
     """One row with its timeline, for its buyer or its seller; anyone else gets 404 (whether it
     exists is nobody else's business)."""
-    if not 0 < reservation_id <= MAX_ID:  # the URL accepts any digits; the database does not
-        raise NotFound(_("No such reservation on your my-page."), code="mypage_row_not_found")
-    row = (
-        MyPageRow.objects.filter(Q(buyer_id=user_id) | Q(seller_id=user_id), reservation_id=reservation_id)
-        .prefetch_related(Prefetch("timeline", queryset=TimelineEntry.objects.order_by("occurred_at", "sequence")))
-        .first()
+    rows = MyPageRow.objects.filter(Q(buyer_id=user_id) | Q(seller_id=user_id)).prefetch_related(
+        Prefetch("timeline", queryset=TimelineEntry.objects.order_by("occurred_at", "sequence"))
     )
-    if row is None:
-        raise NotFound(_("No such reservation on your my-page."), code="mypage_row_not_found")
-    return row
+    return get_or_404(
+        rows, reservation_id, _("No such reservation on your my-page."), "mypage_row_not_found", field="reservation_id"
+    )
 
 
 def mypage_buyer_actions(row: MyPageRow) -> frozenset[str]:

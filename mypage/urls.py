@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from mypage import api
+from mypage import api, reference_api
 
 urlpatterns = [
     path("api/mypage/", api.MyPageListApi.as_view(), name="mypage-list"),
     path("api/mypage/sales/", api.MyPageSalesApi.as_view(), name="mypage-sales"),
     path("api/mypage/<int:reservation_id>/", api.MyPageDetailApi.as_view(), name="mypage-detail"),
-    path("myPages", api.MyPagesHalApi.as_view(), name="mypages-hal"),
+    path("myPages", reference_api.MyPagesHalApi.as_view(), name="mypages-hal"),
 ]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from market.db import parse_id
-from market.errors import NotFound
+from market.db import get_or_404
 from notice.models import Notification
 
 
@@ -16,12 +15,9 @@ def notification_list_for(*, user_id: int) -> QuerySet[Notification]:
 
 def notification_get_for(*, user_id: int, notification_id: int) -> Notification:
     """One of the user's own notifications; anyone else's is 404."""
-    notification_id = parse_id(notification_id)
-    notification = (
-        Notification.objects.filter(pk=notification_id, recipient_user_id=user_id).first()
-        if notification_id is not None
-        else None
+    return get_or_404(
+        Notification.objects.filter(recipient_user_id=user_id),
+        notification_id,
+        _("No such notification."),
+        "notification_not_found",
     )
-    if notification is None:
-        raise NotFound(_("No such notification."), code="notification_not_found")
-    return notification

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from market.db import parse_id
-from market.errors import NotFound, ValidationFailed
+from market.db import get_or_404
+from market.errors import ValidationFailed
 from payment.models import Payment
 
 ROLES = ("buyer", "seller")
@@ -29,17 +29,22 @@ def payment_list_for(*, user, role: str | None = None) -> QuerySet[Payment]:
 
 
 def payment_get_for(*, user, payment_id: int) -> Payment:
-    payment_id = parse_id(payment_id)
-    payment = Payment.objects.filter(pk=payment_id).first() if payment_id is not None else None
-    if payment is None or not (user.is_staff or payment.is_party(user)):
-        raise NotFound(_("No such payment."), code="payment_not_found")
-    return payment
+    return get_or_404(
+        Payment.objects.all(),
+        payment_id,
+        _("No such payment."),
+        "payment_not_found",
+        visible=lambda payment: user.is_staff or payment.is_party(user),
+    )
 
 
 def payment_for_reservation(*, user, reservation_id: int) -> Payment:
     """The payment of a reservation (the reference's ``PATCH /paid`` names both)."""
-    reservation_id = parse_id(reservation_id)
-    payment = Payment.objects.filter(reservation_id=reservation_id).first() if reservation_id is not None else None
-    if payment is None or not (user.is_staff or payment.is_party(user)):
-        raise NotFound(_("No such payment."), code="payment_not_found")
-    return payment
+    return get_or_404(
+        Payment.objects.all(),
+        reservation_id,
+        _("No such payment."),
+        "payment_not_found",
+        field="reservation_id",
+        visible=lambda payment: user.is_staff or payment.is_party(user),
+    )

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from market import events
 from market.bus import publish
-from market.db import parse_id
-from market.errors import Forbidden, NotFound
+from market.db import get_or_404
+from market.errors import Forbidden
 from payment.models import Payment
 
 
@@ -29,14 +29,15 @@ def payment_event(event_class: type[events.PaymentEvent], payment: Payment) -> e
 
 def payment_pay(*, payment_id: int, actor) -> Payment:
     with transaction.atomic():
-        pk = parse_id(payment_id)
-        payment = Payment.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
-        if payment is None or actor is None:
-            raise NotFound(_("No such payment."), code="payment_not_found")
+        payment = get_or_404(
+            Payment.objects.select_for_update(),
+            payment_id,
+            _("No such payment."),
+            "payment_not_found",
+            visible=lambda payment: actor is not None and (actor.is_staff or payment.is_party(actor)),
+        )
         if payment.buyer_id != actor.pk:
-            if actor.is_staff or payment.is_party(actor):
-                raise Forbidden(_("Only the buyer may pay."), code="not_buyer")
-            raise NotFound(_("No such payment."), code="payment_not_found")
+            raise Forbidden(_("Only the buyer may pay."), code="not_buyer")
         Payment.transitions.perform(payment, "pay")
         publish(payment_event(events.PaymentCompleted, payment))
     return payment

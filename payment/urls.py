@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payment import api
+from payment import api, reference_api
 
 urlpatterns = [
     path("api/payments/", api.PaymentListApi.as_view(), name="payment-list"),
@@ -11,6 +11,6 @@ urlpatterns = [
     # A reservation's payment, linked from the reservation (the payment context answers it).
     path("api/reservations/<int:pk>/payment/", api.ReservationPaymentApi.as_view(), name="reservation-payment"),
     # The reference's routes (Spring Data REST), same paths, bodies and status codes.
-    path("paid", api.HalPaidApi.as_view(), name="hal-paid"),
-    path("payments", api.HalPaymentListApi.as_view(), name="hal-payment-list"),
+    path("paid", reference_api.HalPaidApi.as_view(), name="hal-paid"),
+    path("payments", reference_api.HalPaymentListApi.as_view(), name="hal-payment-list"),
 ]

@@ -1,6 +1,7 @@
-"""The product context's HTTP face: the REST API under /api/products/ and the reference's HAL routes
-(``POST /product``, ``GET /products``). Views are thin: validate input, call a service or a selector,
-render output. Rules and errors live in services.py (errors render as ``{"code", "message"}``)."""
+"""The product context's REST API: the catalogue under /api/products/ and the wish list (찜) under
+/api/products/{id}/wish/ and /api/wishes/ (the reference's HAL routes are in reference_api.py).
+Views are thin: validate input, call a service or a selector, render output. Rules and errors live
+in services.py (errors render as ``{"code", "message"}``); limits in models.py."""
 
 from __future__ import annotations
 
@@ -17,37 +18,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import (
-    HAL_PAGE_PARAMETERS,
-    CataloguePagination,
-    ErrorResponses,
-    StatusCodeField,
-    StatusCodeInput,
-    hal_collection_schema,
-    hal_page,
-    path_id,
-    validated,
-)
+from market.api import CataloguePagination, ErrorResponses, Pagination, path_id, validated
 from market.db import MAX_ID
 from market.lean import LeanFilterSet, RowListSerializer, SearchFilter
 from market.links import Link, is_reader
 from product import selectors, services
-from product.models import Product
-
-MAX_PRICE = 1_000_000_000
+from product.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE, NAME_MAX_LENGTH, Product, Wish
 
 # Timestamps are shown in settings.TIME_ZONE, as DRF does when no other zone is active (nothing here
 # activates one). Naming the zone spares DRF looking up the active one for every timestamp, 40 times
 # for a page of the catalogue: a tenth of the list's CPU.
 API_TIME_ZONE = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-# The reference's product status codes (Spring services): 01 available, 02 pending, soldOut.
-STATUS_TO_CODE = {
-    Product.Status.AVAILABLE: "01",
-    Product.Status.PENDING: "02",
-    Product.Status.SOLD_OUT: "soldOut",
-}
-
 
 _errors = ErrorResponses(
     {
@@ -87,22 +68,6 @@ class ProductOutput(serializers.Serializer):
         list_serializer_class = RowListSerializer  # renders the catalogue's rows without DRF's per-row work
 
 
-class ProductDetailOutput(ProductOutput):
-    wish_count = serializers.IntegerField(help_text="How many users wish for it (찜); never who.")
-
-
-class ProductCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
-    price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE, help_text="Whole won; 0 is allowed.")
-
-
-class ProductUpdateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE)
-
-
 class ProductFilter(LeanFilterSet):
     status = django_filters.ChoiceFilter(choices=Product.Status.choices, label=_("Status"))
     seller = django_filters.CharFilter(method="by_seller_username", max_length=150, label=_("Seller (username)"))
@@ -124,13 +89,10 @@ class ProductFilter(LeanFilterSet):
         return queryset.filter(seller_id__in=selectors.seller_ids_named(value))
 
 
-class SellerMayEdit(BasePermission):
-    """Changing a product is for its seller while it is available; reading is for anyone."""
-
-    def has_object_permission(self, request: Request, view, obj) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        return isinstance(obj, Product) and obj.seller_id == request.user.pk and obj.can_edit()
+class ProductCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, required=False, default="")
+    price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE, help_text="Whole won; 0 is allowed.")
 
 
 @extend_schema(tags=["products"])
@@ -194,6 +156,25 @@ class ProductListApi(GenericAPIView):
         return Response(ProductOutput(product, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
+class SellerMayEdit(BasePermission):
+    """Changing a product is for its seller while it is available; reading is for anyone."""
+
+    def has_object_permission(self, request: Request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return isinstance(obj, Product) and obj.seller_id == request.user.pk and obj.can_edit()
+
+
+class ProductDetailOutput(ProductOutput):
+    wish_count = serializers.IntegerField(help_text="How many users wish for it (찜); never who.")
+
+
+class ProductUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, required=False)
+    price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE)
+
+
 @extend_schema(tags=["products"])
 class ProductDetailApi(APIView):
     """One product. Its seller may edit or delete it while it is available."""
@@ -244,61 +225,62 @@ class ProductDetailApi(APIView):
         return Response(ProductOutput(product, context={"request": request}).data)
 
 
-# --- the reference's routes (Spring Data REST shape) ------------------------------------------------
-#
-# POST /product {productName, productStatus: "01"} registers a product (price optional, 0 by default,
-# as the reference's bodies carry none); GET /products lists them as {"_embedded": {"products": [...]}}
-# with Spring's 0-based ?page= and ?size= and its "page" block.
+# --- the wish list (찜) ------------------------------------------------------------------------------
 
 
-class HalProductOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    productName = serializers.CharField(source="name")  # the reference's field names
-    productStatus = StatusCodeField(STATUS_TO_CODE, source="status", help_text="01 available, 02 pending, soldOut.")
-    description = serializers.CharField()
-    price = serializers.IntegerField()
-    sellerId = serializers.IntegerField(source="seller_id")
-    seller = serializers.CharField(source="seller.username")
+_wish_errors = ErrorResponses(
+    {
+        404: "No such product (code product_not_found).",
+        409: "Your own product cannot be wished for (code own_product).",
+    }
+)
 
 
-class HalProductInput(serializers.Serializer):
-    productName = serializers.CharField(max_length=100)
-    productStatus = StatusCodeInput(choices=["01"], required=False, help_text="A new product is always available (01).")
-    description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
-    price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE, required=False, default=0)
+class WishOutput(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    name = serializers.CharField(source="product.name")
+    price = serializers.IntegerField(source="product.price", help_text="Whole won, the current price.")
+    status = serializers.ChoiceField(
+        source="product.status", choices=Product.Status.choices, help_text="The product's current status."
+    )
+    seller = serializers.CharField(source="product.seller.username", help_text="The seller's username.")
+    wished_at = serializers.DateTimeField(source="created_at")
 
 
-@extend_schema(tags=["reference routes"])
-class HalProductRegisterApi(APIView):
-    """``POST /product`` as the reference served it; you become the seller."""
+@extend_schema(tags=["wishes"])
+class ProductWishApi(APIView):
+    """Put a product on your wish list (idempotent: 201 the first time, 200 after) or take it off
+    (204, also when it was not on it). You hear when it is available again or cheaper."""
 
     permission_classes = [IsAuthenticated]
     throttle_scope = "register"
 
     @extend_schema(
-        operation_id="hal_product_create",
-        request=HalProductInput,
-        responses={201: HalProductOutput, **_errors(400, 401, 415, 429)},
+        operation_id="products_wish_create",
+        request=None,
+        responses={201: WishOutput, 200: WishOutput, **_wish_errors(401, 404, 409, 429)},
     )
-    def post(self, request: Request) -> Response:
-        data = validated(HalProductInput, request.data)
-        product = services.product_register(
-            seller=request.user, name=data["productName"], price=data["price"], description=data["description"]
-        )
-        return Response(HalProductOutput(product, context={"request": request}).data, status=status.HTTP_201_CREATED)
+    def post(self, request: Request, pk: int) -> Response:
+        wish, created = services.product_wish(product_id=path_id(pk, "product"), user=request.user)
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(WishOutput(wish).data, status=answer)
+
+    @extend_schema(operation_id="products_wish_destroy", responses={204: None, **_wish_errors(401, 404, 429)})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.product_unwish(product_id=path_id(pk, "product"), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(tags=["reference routes"])
-class HalProductListApi(APIView):
-    """``GET /products``: every product, oldest first, in the reference's HAL shape."""
+@extend_schema(tags=["wishes"])
+class WishListApi(GenericAPIView):
+    """Your wish list, newest first, with each product's current status and price."""
 
-    permission_classes = [IsAuthenticatedOrReadOnly]
+    permission_classes = [IsAuthenticated]
+    serializer_class = WishOutput
+    pagination_class = Pagination
+    queryset = Wish.objects.none()  # for the schema; the rows come from the selector
 
-    @extend_schema(
-        operation_id="hal_products_list",
-        parameters=HAL_PAGE_PARAMETERS,
-        responses={200: hal_collection_schema("products", HalProductOutput), **_errors(400)},
-    )
+    @extend_schema(operation_id="wishes_list", responses={200: WishOutput(many=True), **_wish_errors(401)})
     def get(self, request: Request) -> Response:
-        queryset = selectors.product_list().order_by("id")
-        return Response(hal_page(request, "products", queryset, HalProductOutput))
+        page = self.paginate_queryset(selectors.wish_list_for(user=request.user))
+        return self.get_paginated_response(WishOutput(page, many=True).data)

@@ -19,7 +19,10 @@ from django.utils.translation import gettext_lazy
 
 from market.transitions import Arg, Guard, Refusal, StateMachine, Transition
 
+# The limits of a listing, one definition for the model, the services, the API and the web forms.
 MAX_PRICE = 1_000_000_000  # whole won
+NAME_MAX_LENGTH = 100
+DESCRIPTION_MAX_LENGTH = 2000  # checked on input (API and forms); the column itself is unbounded text
 
 _UNAVAILABLE = Refusal(gettext_lazy("The product is not available."), "product_unavailable", with_status=True)
 _OWN_PRODUCT = Refusal(gettext_lazy("You cannot reserve your own product."), "own_product")
@@ -37,7 +40,7 @@ class Product(models.Model):
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products", verbose_name=gettext_lazy("seller")
     )
-    name = models.CharField(gettext_lazy("product name"), max_length=100)
+    name = models.CharField(gettext_lazy("product name"), max_length=NAME_MAX_LENGTH)
     description = models.TextField(gettext_lazy("description"), blank=True, default="")
     price = models.PositiveBigIntegerField(
         gettext_lazy("price (won)"), default=0, validators=[MaxValueValidator(MAX_PRICE)]

@@ -25,7 +25,7 @@ from market.web import (
     sign_in_first,
 )
 from product import selectors, services
-from product.models import MAX_PRICE, Product
+from product.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE, NAME_MAX_LENGTH, Product
 
 STATUS_LABELS = {
     Product.Status.AVAILABLE: _("Available"),
@@ -52,10 +52,13 @@ class CatalogueFilterForm(forms.Form):
 
 
 class ProductForm(forms.Form):
-    name = forms.CharField(label=_("Product name"), max_length=100)
+    name = forms.CharField(label=_("Product name"), max_length=NAME_MAX_LENGTH)
     price = forms.IntegerField(label=_("Price (won)"), min_value=0, max_value=MAX_PRICE)
     description = forms.CharField(
-        label=_("Description"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("Description"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
 
 

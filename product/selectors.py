@@ -9,8 +9,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from market.db import parse_id
-from market.errors import NotFound
+from market.db import get_or_404
 from product.models import Product, Wish
 
 
@@ -49,11 +48,7 @@ def seller_ids_named(username: str) -> QuerySet:
 
 
 def product_get(*, product_id: int) -> Product:
-    product_id = parse_id(product_id)
-    product = Product.objects.select_related("seller").filter(pk=product_id).first() if product_id is not None else None
-    if product is None:
-        raise NotFound(_("No such product."), code="product_not_found")
-    return product
+    return get_or_404(Product.objects.select_related("seller"), product_id, _("No such product."), "product_not_found")
 
 
 def product_list_for_seller(*, seller) -> QuerySet[Product]:
@@ -85,19 +80,9 @@ def product_reservable_by(*, product: Product, user) -> bool:
 
 def product_get_with_wish_count(*, product_id: int) -> Product:
     """``product_get`` with ``wish_count``: how many users wish for it (never who), in the same query."""
-    product_id = parse_id(product_id)
     wishes = Wish.objects.filter(product=OuterRef("pk")).order_by().values("product").annotate(n=Count("pk"))
-    product = (
-        Product.objects.select_related("seller")
-        .annotate(wish_count=Coalesce(Subquery(wishes.values("n")), 0))
-        .filter(pk=product_id)
-        .first()
-        if product_id is not None
-        else None
-    )
-    if product is None:
-        raise NotFound(_("No such product."), code="product_not_found")
-    return product
+    products = Product.objects.select_related("seller").annotate(wish_count=Coalesce(Subquery(wishes.values("n")), 0))
+    return get_or_404(products, product_id, _("No such product."), "product_not_found")
 
 
 def wish_list_for(*, user) -> QuerySet[Wish]:

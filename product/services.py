@@ -11,11 +11,9 @@ from django.utils.translation import gettext as _
 
 from market import events
 from market.bus import publish, publish_many
-from market.db import parse_id
-from market.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from product.models import MAX_PRICE, Product, Wish
-
-NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
+from market.db import get_or_404
+from market.errors import Conflict, Forbidden, ValidationFailed
+from product.models import MAX_PRICE, NAME_MAX_LENGTH, Product, Wish
 
 
 def validate_name(name: object) -> str:
@@ -95,14 +93,12 @@ def product_register_many(*, seller, listings: list[tuple[str, int, str]], batch
 
 
 def _locked_own_product(product_id: int, actor) -> Product:
-    product_id = parse_id(product_id)
-    product = (
-        Product.objects.select_for_update(of=("self",)).select_related("seller").filter(pk=product_id).first()
-        if product_id is not None
-        else None
+    product = get_or_404(
+        Product.objects.select_for_update(of=("self",)).select_related("seller"),
+        product_id,
+        _("No such product."),
+        "product_not_found",
     )
-    if product is None:
-        raise NotFound(_("No such product."), code="product_not_found")
     if actor is None or product.seller_id != actor.pk:
         raise Forbidden(_("Only the seller may change this product."), code="not_seller")
     product.ensure_editable()
@@ -159,11 +155,8 @@ def product_withdraw(*, product_id: int, actor) -> None:
 def product_wish(*, product_id: int, user) -> tuple[Wish, bool]:
     """Put the product on ``user``'s wish list; idempotent. Returns the wish and whether it is new
     (only a new one publishes ProductWished). Your own product cannot be wished for (409)."""
-    pk = parse_id(product_id)
     with transaction.atomic():
-        product = Product.objects.filter(pk=pk).first() if pk is not None else None
-        if product is None:
-            raise NotFound(_("No such product."), code="product_not_found")
+        product = get_or_404(Product.objects.all(), product_id, _("No such product."), "product_not_found")
         if product.seller_id == user.pk:
             raise Conflict(_("You cannot wish for your own product."), code="own_product")
         wish, created = Wish.objects.get_or_create(product=product, user=user)
@@ -175,10 +168,8 @@ def product_wish(*, product_id: int, user) -> tuple[Wish, bool]:
 
 def product_unwish(*, product_id: int, user) -> bool:
     """Take the product off ``user``'s wish list; idempotent. Returns whether there was a wish."""
-    pk = parse_id(product_id)
     with transaction.atomic():
-        if pk is None or not Product.objects.filter(pk=pk).exists():
-            raise NotFound(_("No such product."), code="product_not_found")
+        pk = get_or_404(Product.objects.only("pk"), product_id, _("No such product."), "product_not_found").pk
         deleted, _rows = Wish.objects.filter(product_id=pk, user=user).delete()
         if deleted:
             publish(events.ProductUnwished(product_id=pk, user_id=user.pk))

@@ -2,14 +2,14 @@
 
 from django.urls import path
 
-from product import api, wish_api
+from product import api, reference_api
 
 urlpatterns = [
     path("api/products/", api.ProductListApi.as_view(), name="product-list"),
     path("api/products/<int:pk>/", api.ProductDetailApi.as_view(), name="product-detail"),
-    path("api/products/<int:pk>/wish/", wish_api.ProductWishApi.as_view(), name="product-wish"),
-    path("api/wishes/", wish_api.WishListApi.as_view(), name="wish-list"),
+    path("api/products/<int:pk>/wish/", api.ProductWishApi.as_view(), name="product-wish"),
+    path("api/wishes/", api.WishListApi.as_view(), name="wish-list"),
     # The reference's routes (Spring Data REST), same paths, bodies and status codes.
-    path("product", api.HalProductRegisterApi.as_view(), name="hal-product-register"),
-    path("products", api.HalProductListApi.as_view(), name="hal-product-list"),
+    path("product", reference_api.HalProductRegisterApi.as_view(), name="hal-product-register"),
+    path("products", reference_api.HalProductListApi.as_view(), name="hal-product-list"),
 ]

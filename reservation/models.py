@@ -25,6 +25,8 @@ _PAID_NOT_CANCELLABLE = Refusal(_("The reservation is already paid; it cannot be
 _ALREADY_CANCELLED = Refusal(_("The reservation is already cancelled."), "already_cancelled")
 _ENDED = Refusal(_("The reservation has already ended."), "reservation_ended", with_status=True)
 
+END_REASON_MAX_LENGTH = 200  # why the seller declined (told to the buyer): the column, the API and the form
+
 
 class Reservation(models.Model):
     class Status(models.TextChoices):
@@ -47,7 +49,7 @@ class Reservation(models.Model):
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     # Who ended it when it was declined (the seller, or the staff member who released it) and why.
     ended_by_id = models.BigIntegerField(null=True, blank=True)
-    end_reason = models.CharField(max_length=200, blank=True, default="")
+    end_reason = models.CharField(max_length=END_REASON_MAX_LENGTH, blank=True, default="")
 
     # The one definition of the reservation's life (see market.transitions).
     transitions = StateMachine(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from market.errors import DomainError
 from market.web import breaker, check_rate_limit, flash_error, page_view, sign_in_first
 from reservation import services
+from reservation.models import END_REASON_MAX_LENGTH
 
 
 @page_view
@@ -50,7 +51,7 @@ def cancel(request, reservation_id: int):
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=200)  # as the API's decline input
+    reason = forms.CharField(required=False, max_length=END_REASON_MAX_LENGTH)
 
 
 @page_view

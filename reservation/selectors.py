@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from market.db import parse_id
-from market.errors import NotFound, ValidationFailed
+from market.db import get_or_404
+from market.errors import ValidationFailed
 from reservation.models import Reservation
 
 ROLES = ("buyer", "seller")
@@ -29,12 +29,10 @@ def reservation_list_for(*, user, role: str | None = None) -> QuerySet[Reservati
 
 
 def reservation_get_for(*, user, reservation_id: int) -> Reservation:
-    reservation_id = parse_id(reservation_id)
-    reservation = (
-        Reservation.objects.select_related("buyer").filter(pk=reservation_id).first()
-        if reservation_id is not None
-        else None
+    return get_or_404(
+        Reservation.objects.select_related("buyer"),
+        reservation_id,
+        _("No such reservation."),
+        "reservation_not_found",
+        visible=lambda reservation: user.is_staff or reservation.is_party(user),
     )
-    if reservation is None or not (user.is_staff or reservation.is_party(user)):
-        raise NotFound(_("No such reservation."), code="reservation_not_found")
-    return reservation

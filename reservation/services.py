@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from market import events
 from market.bus import ask, publish
-from market.db import parse_id, set_local_timeouts
+from market.db import get_or_404, parse_id, set_local_timeouts
 from market.errors import Conflict, Forbidden, NotFound, TryAgainShortly
 from reservation.handlers import listing_copy
 from reservation.models import Reservation
@@ -80,18 +80,9 @@ def reservation_place(*, buyer, product_id: int) -> Reservation:
 
 def reservation_cancel(*, reservation_id: int, actor) -> Reservation:
     with transaction.atomic():
-        pk = parse_id(reservation_id)
-        reservation = (
-            Reservation.objects.select_for_update(of=("self",)).select_related("buyer").filter(pk=pk).first()
-            if pk is not None
-            else None
-        )
-        if reservation is None or actor is None:
-            raise NotFound(_("No such reservation."), code="reservation_not_found")
+        reservation = _locked(reservation_id, seen_by_party=True, actor=actor)
         if reservation.buyer_id != actor.pk:
-            if actor.is_staff or reservation.is_party(actor):
-                raise Forbidden(_("Only the buyer may cancel a reservation."), code="not_buyer")
-            raise NotFound(_("No such reservation."), code="reservation_not_found")
+            raise Forbidden(_("Only the buyer may cancel a reservation."), code="not_buyer")
         Reservation.transitions.perform(reservation, "cancel")
         publish(
             events.ReservationCancelled(
@@ -109,11 +100,20 @@ def reservation_cancel(*, reservation_id: int, actor) -> Reservation:
 # --- the hold's other endings: declined by the seller, released by staff, expired ---------------
 
 
-def _locked(reservation_id: int) -> Reservation | None:
-    pk = parse_id(reservation_id)
-    if pk is None:
-        return None
-    return Reservation.objects.select_for_update(of=("self",)).select_related("buyer").filter(pk=pk).first()
+def _locked(reservation_id: int, *, seen_by_party: bool = False, actor=None) -> Reservation:
+    """The reservation, locked; 404 when there is none or, with ``seen_by_party``, when ``actor``
+    (None: nobody signed in) is neither staff nor a party to it (ids don't leak)."""
+
+    def visible(reservation: Reservation) -> bool:
+        return actor is not None and (actor.is_staff or reservation.is_party(actor))
+
+    return get_or_404(
+        Reservation.objects.select_for_update(of=("self",)).select_related("buyer"),
+        reservation_id,
+        _("No such reservation."),
+        "reservation_not_found",
+        visible=visible if seen_by_party else None,
+    )
 
 
 def _declined(reservation: Reservation, *, by_staff: bool) -> events.ReservationDeclined:
@@ -137,13 +137,9 @@ def reservation_decline(*, reservation_id: int, actor, reason: str = "") -> Rese
     completed here). The buyer and staff see the reservation but may not decline it (403);
     anyone else does not see it (404)."""
     with transaction.atomic():
-        reservation = _locked(reservation_id)
-        if reservation is None or actor is None:
-            raise NotFound(_("No such reservation."), code="reservation_not_found")
+        reservation = _locked(reservation_id, seen_by_party=True, actor=actor)
         if reservation.seller_id != actor.pk:
-            if actor.is_staff or reservation.is_party(actor):
-                raise Forbidden(_("Only the seller may decline a reservation."), code="not_seller")
-            raise NotFound(_("No such reservation."), code="reservation_not_found")
+            raise Forbidden(_("Only the seller may decline a reservation."), code="not_seller")
         Reservation.transitions.perform(reservation, "decline", by=actor.pk, reason=reason)
         publish(_declined(reservation, by_staff=False))
     return reservation
@@ -154,8 +150,6 @@ def reservation_release(*, reservation_id: int, actor, reason: str = "") -> Rese
     it (``ended_by_id``, the event's ``declined_by`` and ``by_staff``)."""
     with transaction.atomic():
         reservation = _locked(reservation_id)
-        if reservation is None:
-            raise NotFound(_("No such reservation."), code="reservation_not_found")
         if actor is None or not actor.is_staff:
             raise Forbidden(_("Only staff may release a reservation."), code="not_staff")
         Reservation.transitions.perform(reservation, "decline", by=actor.pk, reason=reason or "released by staff")

@@ -15,7 +15,6 @@ from tests.ops.flaky_urls import SIGNED_IN, flaky
 
 BREAKERS = {
     "reservations": {
-        "routes": [("POST", r"^/flaky/reserve/$")],
         "failure_rate": 0.5,
         "minimum_calls": 10,
         "window_seconds": 10,
