@@ -27,7 +27,7 @@ from product.models import Product
 from product.services import product_register
 from reservation.models import Reservation
 from reservation.services import reservation_decline, reservation_expire, reservation_expire_due, reservation_place
-from tests.core.test_races import assert_consistent, make_users, run_together
+from tests.flows.test_races import assert_consistent, make_users, run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ import pytest
 from payment.models import Payment
 from product.models import Product
 from reservation.models import Reservation
-from tests.api.conftest import PASSWORD, assert_error, basic
+from tests.support.market import PASSWORD, assert_error, basic
 
 pytestmark = pytest.mark.django_db
 

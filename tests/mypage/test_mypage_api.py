@@ -8,17 +8,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def deals(market, seller, buyer, other_buyer):
+def deals(trade, seller, buyer, other_buyer):
     """buyer: one paid (Noodle), one cancelled (Desk), one open (Coffee); other_buyer: one open."""
     noodle, desk, coffee, lamp = (
-        market.product(seller, n, p) for n, p in [("Noodle", 3000), ("Desk", 50000), ("Coffee", 4500), ("Lamp", 9000)]
+        trade.product(seller, n, p) for n, p in [("Noodle", 3000), ("Desk", 50000), ("Coffee", 4500), ("Lamp", 9000)]
     )
-    paid = market.reserve(buyer, noodle)
-    market.pay(buyer, paid)
-    cancelled = market.reserve(buyer, desk)
-    market.cancel(buyer, cancelled)
-    open_ = market.reserve(buyer, coffee)
-    others = market.reserve(other_buyer, lamp)
+    paid = trade.reserve(buyer, noodle)
+    trade.pay(buyer, paid)
+    cancelled = trade.reserve(buyer, desk)
+    trade.cancel(buyer, cancelled)
+    open_ = trade.reserve(buyer, coffee)
+    others = trade.reserve(other_buyer, lamp)
     return {"paid": paid, "cancelled": cancelled, "open": open_, "others": others}
 
 
@@ -174,7 +174,7 @@ def test_query_budget_does_not_grow_with_the_page(client_for, buyer, seller, dja
 def test_detail_query_budget_does_not_grow_with_the_timeline(
     story, client_for, buyer, drain, django_assert_max_num_queries, n
 ):
-    from tests.readside.conftest import emit
+    from tests.support.readside import emit
 
     s = story()
     evts = s.reserve_events()

@@ -10,7 +10,7 @@ from django.db import connection
 
 from mypage.models import MyPageRow, TimelineEntry
 from mypage.services import mypage_apply_event
-from tests.readside.conftest import Story
+from tests.support.readside import Story
 
 
 @pytest.mark.postgres

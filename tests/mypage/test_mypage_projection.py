@@ -11,7 +11,7 @@ from market import bus
 from market.models import Delivery
 from mypage.models import MyPageRow, TimelineEntry
 from mypage.services import SUBSCRIBER_ID, mypage_apply_event
-from tests.readside.conftest import emit, snapshot_mypage
+from tests.support.readside import emit, snapshot_mypage
 
 pytestmark = pytest.mark.django_db
 

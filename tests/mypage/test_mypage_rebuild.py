@@ -17,7 +17,7 @@ from market import bus
 from market.errors import DomainError
 from mypage.models import MyPageRow
 from mypage.services import SUBSCRIBER_ID
-from tests.readside.conftest import snapshot_mypage
+from tests.support.readside import snapshot_mypage
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +28,13 @@ def rebuilt_snapshot(**options) -> tuple[dict, str]:
     return snapshot_mypage(), err.getvalue()
 
 
-def test_rebuild_equals_incremental_and_shows_progress(market, seller, buyer, other_buyer):
-    a, b, c = (market.product(seller, n) for n in ("Noodle", "Desk", "Coffee"))
-    r1 = market.reserve(buyer, a)
-    market.pay(buyer, r1)
-    r2 = market.reserve(other_buyer, b)
-    market.cancel(other_buyer, r2)
-    market.reserve(buyer, c)
+def test_rebuild_equals_incremental_and_shows_progress(trade, seller, buyer, other_buyer):
+    a, b, c = (trade.product(seller, n) for n in ("Noodle", "Desk", "Coffee"))
+    r1 = trade.reserve(buyer, a)
+    trade.pay(buyer, r1)
+    r2 = trade.reserve(other_buyer, b)
+    trade.cancel(other_buyer, r2)
+    trade.reserve(buyer, c)
     incremental = snapshot_mypage()
     assert len(incremental["rows"]) == 3
 
@@ -46,20 +46,20 @@ def test_rebuild_equals_incremental_and_shows_progress(market, seller, buyer, ot
     assert rebuilt_snapshot()[0] == incremental  # idempotent
 
 
-def test_a_rebuild_after_a_purge_of_the_deliveries_gives_the_same_read_model(market, seller, buyer, other_buyer):
+def test_a_rebuild_after_a_purge_of_the_deliveries_gives_the_same_read_model(trade, seller, buyer, other_buyer):
     """Retention purges done deliveries, never the event log: the read model rebuilds the same."""
-    r1 = market.reserve(buyer, market.product(seller, "Noodle"))
-    market.pay(buyer, r1)
-    market.cancel(other_buyer, market.reserve(other_buyer, market.product(seller, "Desk")))
+    r1 = trade.reserve(buyer, trade.product(seller, "Noodle"))
+    trade.pay(buyer, r1)
+    trade.cancel(other_buyer, trade.reserve(other_buyer, trade.product(seller, "Desk")))
     incremental = snapshot_mypage()
     assert bus.purge(older_than=timedelta(0), now=timezone.now() + timedelta(seconds=1)) > 0
     assert rebuilt_snapshot()[0] == incremental
 
 
-def test_rebuild_sends_no_notification(market, seller, buyer):
+def test_rebuild_sends_no_notification(trade, seller, buyer):
     from notice.models import Notification
 
-    market.reserve(buyer, market.product(seller))
+    trade.reserve(buyer, trade.product(seller))
     before = Notification.objects.count()
     rebuilt_snapshot()
     assert bus.drain() == 0
@@ -77,19 +77,19 @@ def _backlog():
     return next(b for b in bus.backlog() if b.subscriber == SUBSCRIBER_ID)
 
 
-def _run_reference_flow(market, seller, buyer, other_buyer):
-    a, b, c = (market.product(seller, n) for n in ("Noodle", "Desk", "Coffee"))
-    r1 = market.reserve(buyer, a)
-    r2 = market.reserve(other_buyer, b)
-    market.pay(buyer, r1)
-    market.cancel(other_buyer, r2)
-    market.reserve(other_buyer, c)
+def _run_reference_flow(trade, seller, buyer, other_buyer):
+    a, b, c = (trade.product(seller, n) for n in ("Noodle", "Desk", "Coffee"))
+    r1 = trade.reserve(buyer, a)
+    r2 = trade.reserve(other_buyer, b)
+    trade.pay(buyer, r1)
+    trade.cancel(other_buyer, r2)
+    trade.reserve(other_buyer, c)
     return r1, r2
 
 
-def test_a_paused_projection_catches_up_exactly(market, seller, buyer, other_buyer):
+def test_a_paused_projection_catches_up_exactly(trade, seller, buyer, other_buyer):
     bus.pause(SUBSCRIBER_ID)
-    _run_reference_flow(market, seller, buyer, other_buyer)  # commands go on while my-page is down
+    _run_reference_flow(trade, seller, buyer, other_buyer)  # commands go on while my-page is down
     assert not MyPageRow.objects.exists()
     assert _backlog().pending > 0
 
@@ -100,14 +100,14 @@ def test_a_paused_projection_catches_up_exactly(market, seller, buyer, other_buy
     assert rebuilt_snapshot()[0] == caught_up
 
 
-def test_a_failing_projection_retries_and_catches_up_exactly(market, seller, buyer, other_buyer, monkeypatch):
+def test_a_failing_projection_retries_and_catches_up_exactly(trade, seller, buyer, other_buyer, monkeypatch):
     import mypage.handlers
 
     def broken(**_):
         raise RuntimeError("read database is down")
 
     monkeypatch.setattr(mypage.handlers, "mypage_apply_events", broken)
-    r1, _ = _run_reference_flow(market, seller, buyer, other_buyer)  # nothing fails for the buyer
+    r1, _ = _run_reference_flow(trade, seller, buyer, other_buyer)  # nothing fails for the buyer
     assert not MyPageRow.objects.exists()
     assert _backlog().failing > 0
 
@@ -167,5 +167,5 @@ def test_property_rebuild_equals_incremental(market_cls, seller, buyer, other_bu
 
 
 @pytest.fixture
-def market_cls(market):
-    return market
+def market_cls(trade):
+    return trade

@@ -8,11 +8,14 @@ in turn; after that ``mode`` applies.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from django.test import override_settings
 
 
 def _ok(recipient_no: str) -> dict:
@@ -101,3 +104,21 @@ class FakeAlimTalk:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextlib.contextmanager
+def serving(**settings):
+    """A fake provider the ``kakao`` channel is configured to use (app key, secret, sender key, and
+    ``settings`` on top, e.g. the client's timeout), for the duration of the block."""
+    with (
+        FakeAlimTalk() as fake,
+        override_settings(
+            NOTICE_CHANNEL="kakao",
+            NHN_ALIMTALK_BASE_URL=fake.url,
+            NHN_ALIMTALK_APP_KEY="app-key-1",
+            NHN_ALIMTALK_SECRET_KEY="s3cret",
+            NHN_ALIMTALK_SENDER_KEY="sender-1",
+            **settings,
+        ),
+    ):
+        yield fake

@@ -6,14 +6,13 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from market import bus
 from market.models import Delivery
 from notice.models import Notification
 from notice.services import notification_resend
-from tests.readside.fake_alimtalk import FakeAlimTalk
+from tests.notice.fake_alimtalk import serving
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +21,7 @@ NOTIFY = "notice.notify"
 
 @pytest.fixture
 def provider():
-    with (
-        FakeAlimTalk() as fake,
-        override_settings(
-            NOTICE_CHANNEL="kakao",
-            NHN_ALIMTALK_BASE_URL=fake.url,
-            NHN_ALIMTALK_APP_KEY="app-key-1",
-            NHN_ALIMTALK_SECRET_KEY="s3cret",
-            NHN_ALIMTALK_SENDER_KEY="sender-1",
-            NHN_ALIMTALK_TIMEOUT="0.5",
-            NHN_ALIMTALK_TEMPLATE_RESERVED="TPL_RESERVED",
-        ),
-    ):
+    with serving(NHN_ALIMTALK_TIMEOUT="0.5", NHN_ALIMTALK_TEMPLATE_RESERVED="TPL_RESERVED") as fake:
         yield fake
 
 
@@ -45,8 +33,8 @@ def notify_delivery_states():
     return list(Delivery.objects.filter(subscriber=NOTIFY).values_list("status", "attempts"))
 
 
-def test_reserving_sends_alimtalk_with_the_documented_request(provider, market, seller, buyer):
-    market.reserve(buyer, market.product(seller, "책상", 12000))
+def test_reserving_sends_alimtalk_with_the_documented_request(provider, trade, seller, buyer):
+    trade.reserve(buyer, trade.product(seller, "책상", 12000))
 
     sent = {n.kind: n for n in Notification.objects.all()}
     assert set(sent) == {"RESERVED", "RESERVATION_RECEIVED", "PAYMENT_REQUESTED"}
@@ -71,9 +59,9 @@ def test_reserving_sends_alimtalk_with_the_documented_request(provider, market, 
     assert by_key[str(sent["PAYMENT_REQUESTED"].uuid)]["json"]["templateCode"] == "PAYMENT_REQUESTED"
 
 
-def test_a_4xx_fails_at_once_with_the_providers_message(provider, market, seller, buyer):
+def test_a_4xx_fails_at_once_with_the_providers_message(provider, trade, seller, buyer):
     provider.mode = "400"
-    market.reserve(buyer, market.product(seller))
+    trade.reserve(buyer, trade.product(seller))
     notifications = list(Notification.objects.all())
     assert notifications and all(n.status == "failed" and n.attempts == 1 for n in notifications)
     assert "Invalid appkey." in notifications[0].last_error
@@ -81,17 +69,17 @@ def test_a_4xx_fails_at_once_with_the_providers_message(provider, market, seller
     assert len(provider.requests) == len(notifications)
 
 
-def test_a_200_that_is_not_successful_fails_at_once(provider, market, seller, buyer):
+def test_a_200_that_is_not_successful_fails_at_once(provider, trade, seller, buyer):
     provider.mode = "refused"
-    market.reserve(buyer, market.product(seller))
+    trade.reserve(buyer, trade.product(seller))
     failed = Notification.objects.get(kind="RESERVED")
     assert failed.status == "failed" and "Template is not approved." in failed.last_error
 
 
 @pytest.mark.parametrize("outage", ["500", "hang"])
-def test_transient_errors_are_retried_with_backoff_then_sent_once(provider, market, seller, buyer, outage):
+def test_transient_errors_are_retried_with_backoff_then_sent_once(provider, trade, seller, buyer, outage):
     provider.mode = outage
-    reservation_id = market.reserve(buyer, market.product(seller))  # the reservation itself is fine
+    reservation_id = trade.reserve(buyer, trade.product(seller))  # the reservation itself is fine
     assert reservation_id
     pending = list(Notification.objects.all())
     assert len(pending) == 3 and all(n.status == "pending" for n in pending)
@@ -116,9 +104,9 @@ def test_transient_errors_are_retried_with_backoff_then_sent_once(provider, mark
     assert len(provider.requests) == len(first_keys) + 3  # nothing sent twice after success
 
 
-def test_after_a_transient_failure_the_rest_of_the_batch_waits_for_the_retry(provider, market, seller, buyer):
+def test_after_a_transient_failure_the_rest_of_the_batch_waits_for_the_retry(provider, trade, seller, buyer):
     provider.script = ["500"]  # the first send fails, the provider is fine again afterwards
-    market.reserve(buyer, market.product(seller))
+    trade.reserve(buyer, trade.product(seller))
     # ReservationPlaced: the first notification failed, the second was not tried. PaymentRequested
     # (another delivery) went through.
     assert Notification.objects.filter(status="sent").count() == 1
@@ -129,12 +117,12 @@ def test_after_a_transient_failure_the_rest_of_the_batch_waits_for_the_retry(pro
     assert sorted(Notification.objects.values_list("attempts", flat=True)) == [1, 1, 2]
 
 
-def test_a_batch_whose_provider_hangs_costs_one_timeout(provider, market, seller, buyer):
+def test_a_batch_whose_provider_hangs_costs_one_timeout(provider, trade, seller, buyer):
     """The worker sends a claim's notifications in batches; with the provider hanging, a batch
     waits out one timeout (0.5 s here) and leaves the rest pending for the retry."""
     bus.pause(NOTIFY)
     for name in ("책상", "의자", "램프"):
-        market.reserve(buyer, market.product(seller, name))
+        trade.reserve(buyer, trade.product(seller, name))
     bus.resume(NOTIFY)
     provider.mode = "hang"
     claimed = bus.claim(owner="A", subscriber=NOTIFY)
@@ -151,8 +139,8 @@ def test_a_batch_whose_provider_hangs_costs_one_timeout(provider, market, seller
     assert Notification.objects.filter(status="sent").count() == 9 and len(provider.requests) == 10
 
 
-def test_one_notification_per_event_and_recipient_under_redelivery(provider, market, seller, buyer):
-    market.reserve(buyer, market.product(seller))
+def test_one_notification_per_event_and_recipient_under_redelivery(provider, trade, seller, buyer):
+    trade.reserve(buyer, trade.product(seller))
     before = list(Notification.objects.values_list("event_id", "recipient_user_id", "status"))
     requests = len(provider.requests)
     Delivery.objects.filter(subscriber=NOTIFY).update(status=Delivery.Status.DEAD)
@@ -162,25 +150,25 @@ def test_one_notification_per_event_and_recipient_under_redelivery(provider, mar
     assert len(provider.requests) == requests
 
 
-def test_a_user_without_a_phone_gets_the_console(provider, market, seller, other_buyer, caplog):
+def test_a_user_without_a_phone_gets_the_console(provider, trade, seller, other_buyer, caplog):
     caplog.set_level("INFO", logger="notice.channels")
-    market.reserve(other_buyer, market.product(seller, "의자"))
+    trade.reserve(other_buyer, trade.product(seller, "의자"))
     mine = Notification.objects.filter(recipient_user_id=other_buyer.pk)
     assert {n.channel for n in mine} == {"console"} and {n.status for n in mine} == {"sent"}
     assert all(r["json"]["recipientList"][0]["recipientNo"] != "" for r in provider.requests)
     assert "'의자' 예약이 완료되었습니다" in caplog.text
 
 
-def test_console_is_the_default_channel(market, seller, buyer):
-    market.reserve(buyer, market.product(seller))
+def test_console_is_the_default_channel(trade, seller, buyer):
+    trade.reserve(buyer, trade.product(seller))
     assert set(Notification.objects.values_list("channel", "status")) == {("console", "sent")}
 
 
-def test_everyone_hears_of_pay_and_cancel(market, seller, buyer, other_buyer):
-    paid = market.reserve(buyer, market.product(seller, "Noodle", 3000))
-    market.pay(buyer, paid)
-    cancelled = market.reserve(other_buyer, market.product(seller, "Desk", 50000))
-    market.cancel(other_buyer, cancelled)
+def test_everyone_hears_of_pay_and_cancel(trade, seller, buyer, other_buyer):
+    paid = trade.reserve(buyer, trade.product(seller, "Noodle", 3000))
+    trade.pay(buyer, paid)
+    cancelled = trade.reserve(other_buyer, trade.product(seller, "Desk", 50000))
+    trade.cancel(other_buyer, cancelled)
     kinds = sorted(Notification.objects.values_list("kind", "recipient_user_id"))
     assert kinds == sorted(
         [
@@ -202,9 +190,9 @@ def test_everyone_hears_of_pay_and_cancel(market, seller, buyer, other_buyer):
     assert "'Desk'" in Notification.objects.get(kind="VOIDED").text
 
 
-def test_resend_sends_a_failed_notification_again(provider, market, seller, buyer):
+def test_resend_sends_a_failed_notification_again(provider, trade, seller, buyer):
     provider.mode = "400"
-    market.reserve(buyer, market.product(seller))
+    trade.reserve(buyer, trade.product(seller))
     failed = Notification.objects.get(kind="RESERVED")
     provider.mode = "ok"
     assert notification_resend(notification=failed) == "sent"
@@ -214,9 +202,9 @@ def test_resend_sends_a_failed_notification_again(provider, market, seller, buye
     assert notification_resend(notification=failed) == "already_sent"
 
 
-def test_admin_lists_and_resends(provider, market, seller, buyer, staff, client):
+def test_admin_lists_and_resends(provider, trade, seller, buyer, staff, client):
     provider.mode = "400"
-    market.reserve(buyer, market.product(seller))
+    trade.reserve(buyer, trade.product(seller))
     provider.mode = "ok"
     client.force_login(staff)
     assert client.get("/admin/notice/notification/?status__exact=failed&channel__exact=kakao").status_code == 200
@@ -227,10 +215,10 @@ def test_admin_lists_and_resends(provider, market, seller, buyer, staff, client)
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
 
 
-def test_notifications_api_shows_only_mine_newest_first(market, seller, buyer, other_buyer, client_for, anon):
-    r = market.reserve(buyer, market.product(seller))
-    market.pay(buyer, r)
-    market.reserve(other_buyer, market.product(seller))
+def test_notifications_api_shows_only_mine_newest_first(trade, seller, buyer, other_buyer, client_for, anon):
+    r = trade.reserve(buyer, trade.product(seller))
+    trade.pay(buyer, r)
+    trade.reserve(other_buyer, trade.product(seller))
     body = client_for(buyer).get("/api/notifications/").json()
     kinds = [n["kind"] for n in body["results"]]
     assert kinds[0] == "PAID" and sorted(kinds) == ["PAID", "PAYMENT_REQUESTED", "RESERVED"]
@@ -266,14 +254,14 @@ def test_a_provider_outage_never_fails_a_reservation_or_a_payment(provider, make
     from payment.services import payment_pay
     from product.services import product_register
     from reservation.services import reservation_place
-    from tests.readside.conftest import Market
+    from tests.support.readside import Trade
 
     provider.mode = "500"
     seller = make_user("seller2", phone="01055556666")
     buyer = make_user("buyer2", phone="01077778888")
     product = product_register(seller=seller, name="Lamp", price=9000)
     reservation = reservation_place(buyer=buyer, product_id=product.pk)
-    payment_id = Market.payment_id(reservation.pk)  # created by payment's inline subscriber
+    payment_id = Trade.payment_id(reservation.pk)  # created by payment's inline subscriber
     assert payment_id is not None
     payment_pay(payment_id=payment_id, actor=buyer)
     assert not Notification.objects.exists()  # notice runs only in the worker

@@ -7,13 +7,12 @@ import contextlib
 from collections import Counter
 
 import pytest
-from django.test import override_settings
 
 from notice import channels
 from notice.models import Notification
 from notice.services import notification_process_events
-from tests.readside.conftest import Story
-from tests.readside.fake_alimtalk import FakeAlimTalk
+from tests.notice.fake_alimtalk import serving
+from tests.support.readside import Story
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +24,7 @@ class Killed(BaseException):
 
 @pytest.fixture
 def provider():
-    with (
-        FakeAlimTalk() as fake,
-        override_settings(
-            NOTICE_CHANNEL="kakao",
-            NHN_ALIMTALK_BASE_URL=fake.url,
-            NHN_ALIMTALK_APP_KEY="app-key-1",
-            NHN_ALIMTALK_SECRET_KEY="s3cret",
-            NHN_ALIMTALK_SENDER_KEY="sender-1",
-            NHN_ALIMTALK_TIMEOUT="2",
-        ),
-    ):
+    with serving(NHN_ALIMTALK_TIMEOUT="2") as fake:
         yield fake
 
 

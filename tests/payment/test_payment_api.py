@@ -8,7 +8,7 @@ from market import bus
 from payment.models import Payment
 from product.models import Product
 from reservation.models import Reservation
-from tests.api.conftest import assert_error
+from tests.support.market import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.api.test_permissions import OPERATIONS
+from tests.platform.test_permissions import OPERATIONS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,6 @@
-"""Fixtures of the operations tests: a fake clock for the breakers, clean rate-limit counters, and
-a small market built through the domain's own services."""
+"""Fixtures of the platform tests: a fake clock for the breakers, token-authenticated clients, and
+the production WSGI application called inside the test's transaction (the small market they use is
+tests/conftest.py's ``market``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from market import metrics, resilience
-from tests.ops import wsgi as wsgi_calls
+from tests.platform import wsgi as wsgi_calls
 
 # Listeners for the metrics register on import; the web process imports it with its middleware.
 assert metrics.registry is not None
@@ -50,21 +51,6 @@ def token_client():
         return client
 
     return make
-
-
-@pytest.fixture
-def goods(db, seller, buyer, drain):
-    """Two of the seller's products; the buyer holds ``held`` and owes its unpaid payment."""
-    from payment.models import Payment
-    from product.services import product_register
-    from reservation.services import reservation_place
-
-    available = product_register(seller=seller, name="Noodle", price=3000, description="")
-    held = product_register(seller=seller, name="Desk", price=50000, description="")
-    reservation = reservation_place(buyer=buyer, product_id=held.pk)
-    drain()
-    payment = Payment.objects.get(reservation_id=reservation.pk)
-    return {"available": available, "held": held, "reservation": reservation, "payment": payment}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client, override_settings
 
 from market import resilience
-from tests.ops.flaky_urls import SIGNED_IN, flaky
+from tests.platform.flaky_urls import SIGNED_IN, flaky
 
 BREAKERS = {
     "reservations": {
@@ -28,7 +28,7 @@ BREAKERS = {
 @pytest.fixture
 def flaky_site(clock):
     flaky.reset()
-    with override_settings(ROOT_URLCONF="tests.ops.flaky_urls", CIRCUIT_BREAKERS=BREAKERS):
+    with override_settings(ROOT_URLCONF="tests.platform.flaky_urls", CIRCUIT_BREAKERS=BREAKERS):
         resilience.configure(clock=clock)
         yield flaky
     flaky.reset()
@@ -158,12 +158,12 @@ def test_other_routes_and_methods_never_pass_through_it(flaky_site):
 # --- the real reservation routes -------------------------------------------------------------
 
 
-def test_shed_reservations_touch_no_database(goods, buyer, token_client, django_assert_num_queries):
+def test_shed_reservations_touch_no_database(market, buyer, token_client, django_assert_num_queries):
     resilience.breakers()["reservations"].force_open()
     client = token_client(buyer)
     with django_assert_num_queries(0):
-        api = client.post("/api/reservations/", {"product_id": goods["available"].pk}, format="json")
-        hal = client.post("/reservation", {"productId": goods["available"].pk}, format="json")
+        api = client.post("/api/reservations/", {"product_id": market.available.pk}, format="json")
+        hal = client.post("/reservation", {"productId": market.available.pk}, format="json")
     for response in (api, hal):
         assert response.status_code == 503
         body = response.json()
@@ -171,26 +171,26 @@ def test_shed_reservations_touch_no_database(goods, buyer, token_client, django_
         assert 1 <= int(response["Retry-After"]) <= 5
 
 
-def test_reads_and_payments_keep_working_while_reservations_are_shed(goods, buyer, seller, token_client):
+def test_reads_and_payments_keep_working_while_reservations_are_shed(market, buyer, seller, token_client):
     resilience.breakers()["reservations"].force_open()
     client = token_client(buyer)
-    assert shed(client.post("/api/reservations/", {"product_id": goods["available"].pk}, format="json"))
+    assert shed(client.post("/api/reservations/", {"product_id": market.available.pk}, format="json"))
     assert client.get("/api/products/").status_code == 200
-    assert client.get(f"/api/products/{goods['available'].pk}/").status_code == 200
+    assert client.get(f"/api/products/{market.available.pk}/").status_code == 200
     assert client.get("/api/reservations/").status_code == 200
     assert client.get("/api/payments/").status_code == 200
     assert token_client(seller).get("/products").status_code == 200
-    paid = client.post(f"/api/payments/{goods['payment'].pk}/pay/")
+    paid = client.post(f"/api/payments/{market.payment.pk}/pay/")
     assert paid.status_code == 200, paid.content
     assert resilience.breakers()["reservations"].state == resilience.OPEN
 
 
-def test_conflicts_are_answers_not_failures(goods, other_buyer, token_client):
+def test_conflicts_are_answers_not_failures(market, other_buyer, token_client):
     """Reserving a product somebody holds is a 409, however often: the breaker stays closed."""
     client = token_client(other_buyer)
     breaker = resilience.breakers()["reservations"]
     for _ in range(breaker.minimum_calls + 5):
-        response = client.post("/api/reservations/", {"product_id": goods["held"].pk}, format="json")
+        response = client.post("/api/reservations/", {"product_id": market.held.pk}, format="json")
         assert response.status_code == 409
     assert breaker.state == resilience.CLOSED
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from market.resilience import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
-from tests.ops.conftest import FakeClock
+from tests.platform.conftest import FakeClock
 
 
 def make(clock, **options) -> CircuitBreaker:

@@ -18,7 +18,7 @@ from django.db import connection, connections
 from django.test import override_settings
 
 from market import resilience
-from tests.ops.pgproxy import TcpProxy
+from tests.support.pgproxy import TcpProxy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -20,7 +20,7 @@ import pytest
 from django.db import connection, connections
 from django.test import override_settings
 
-from tests.ops.wsgi import call
+from tests.platform.wsgi import call
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +35,7 @@ def frozen_proxy():
     settings_dict = connection.settings_dict
     original = (settings_dict.get("HOST"), settings_dict.get("PORT"))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.ops.pgproxy", original[0] or "127.0.0.1", str(original[1] or 5432)],
+        [sys.executable, "-m", "tests.support.pgproxy", original[0] or "127.0.0.1", str(original[1] or 5432)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -4,7 +4,7 @@ missing or extra fields, NUL bytes in strings) input. Nothing may answer 5xx, ev
 JSON in the project's shape (never an HTML page), and every answer must match the schema (status
 codes, content types, bodies).
 
-Run only this: ``FAST_PASSWORD_HASHER=1 .venv/bin/pytest tests/ops/test_fuzz.py``. The example count
+Run only this: ``FAST_PASSWORD_HASHER=1 .venv/bin/pytest tests/platform/test_fuzz.py``. The example count
 is ``FUZZ_EXAMPLES`` per operation and mode: 60 in CI; ``make fuzz-nightly`` runs 1,000 (README,
 "Tests").
 """

@@ -72,7 +72,7 @@ class SessionStoreDown:
 
 
 def test_an_outage_met_in_a_middleware_is_a_503_json(client, settings):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.ops.test_health.SessionStoreDown"]
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.platform.test_health.SessionStoreDown"]
     client.raise_request_exception = False
     response = client.get("/api/products/")
     assert response.status_code == 503

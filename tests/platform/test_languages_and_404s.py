@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import assert_error
+from tests.support.market import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APPS = ["market", "product", "reservation", "payment", "notice", "mypage"]
 CATALOGUES = [ROOT / app / "locale" / "ko" / "LC_MESSAGES" / "django.po" for app in APPS]
 

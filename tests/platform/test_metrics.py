@@ -26,9 +26,9 @@ def scrape(client, **headers) -> dict[str, list]:
     return {f.name: f.samples for f in text_string_to_metric_families(response.content.decode())}
 
 
-def test_every_family_is_exposed(client, goods, buyer, token_client, drain):
+def test_every_family_is_exposed(client, market, buyer, token_client, drain):
     token_client(buyer).get("/api/products/")
-    token_client(buyer).post("/api/reservations/", {"product_id": goods["held"].pk}, format="json")  # 409
+    token_client(buyer).post("/api/reservations/", {"product_id": market.held.pk}, format="json")  # 409
     drain()  # the notice worker-only subscriber runs here: deliveries and notifications
     observability.emit("notification_finished", channel="console", status="failed")
     resilience.breakers()["reservations"].force_open()
@@ -58,7 +58,7 @@ def test_every_family_is_exposed(client, goods, buyer, token_client, drain):
     assert ("console", "failed") in notifications
 
 
-def test_backlog_counts_pending_and_dead(client, goods):
+def test_backlog_counts_pending_and_dead(client, market):
     from market.models import Delivery
 
     assert not Delivery.objects.exclude(status="done").exists()
@@ -113,7 +113,7 @@ def test_production_never_exposes_them_without_a_token_not_even_to_loopback(clie
     assert response.json()["code"] == "forbidden"
 
 
-def test_backlog_route_lists_subscribers(client, goods):
+def test_backlog_route_lists_subscribers(client, market):
     body = client.get("/ops/backlog").json()
     rows = {row["subscriber"]: row for row in body["subscribers"]}
     assert {"pending", "failing", "dead", "done", "paused"} <= set(rows["notice.notify"])

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from rest_framework.test import APIClient
 
-from tests.api.conftest import PASSWORD, Market, basic
+from tests.support.market import PASSWORD, Market, basic
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from market import bus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 ENV_READ = re.compile(

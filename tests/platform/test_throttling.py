@@ -95,13 +95,13 @@ def test_anonymous_registration_is_limited_by_ip(client):
         assert_rate_limited(response, period=3600)
 
 
-def test_each_write_scope_counts_separately(goods, buyer, token_client):
+def test_each_write_scope_counts_separately(market, buyer, token_client):
     with rates(reserve="1/min", pay="1/min", cancel="1/min"):
         client = token_client(buyer)
         assert reserve(client).status_code == 404
         assert_rate_limited(reserve(client))
-        assert client.post(f"/api/payments/{goods['payment'].pk}/pay/").status_code == 200
-        assert_rate_limited(client.post(f"/api/payments/{goods['payment'].pk}/pay/"))
+        assert client.post(f"/api/payments/{market.payment.pk}/pay/").status_code == 200
+        assert_rate_limited(client.post(f"/api/payments/{market.payment.pk}/pay/"))
 
 
 def test_drf_throttled_speaks_the_same_429():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from product.models import Product
-from tests.api.conftest import assert_error
+from tests.support.market import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from market.lean import LeanFilterSet, RowListSerializer, where_count
 from product import selectors
 from product.api import ProductFilter, ProductOutput
 from product.models import Product
-from tests.api.conftest import assert_error
+from tests.support.market import assert_error
 
 pytestmark = pytest.mark.django_db
 

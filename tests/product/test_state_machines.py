@@ -1,13 +1,11 @@
-"""The three aggregates' state transitions, without a database."""
+"""The product's state transitions, without a database."""
 
 from __future__ import annotations
 
 import pytest
 
 from market.errors import Conflict
-from payment.models import Payment
 from product.models import Product
-from reservation.models import Reservation
 
 # --- product -----------------------------------------------------------------------------------
 
@@ -54,59 +52,3 @@ def test_a_sold_out_product_never_comes_back():
     with pytest.raises(Conflict):
         product.hold(9)
     assert (product.status, product.held_by_reservation_id) == (Product.Status.SOLD_OUT, 7)
-
-
-# --- reservation -------------------------------------------------------------------------------
-
-
-def test_a_reservation_is_cancelled_once():
-    reservation = Reservation(product_id=1)
-    assert reservation.status == Reservation.Status.RESERVED
-    reservation.cancel()
-    assert reservation.status == Reservation.Status.CANCELLED
-    with pytest.raises(Conflict) as caught:
-        reservation.cancel()
-    assert caught.value.code == "already_cancelled"
-    assert not reservation.complete()
-    assert reservation.status == Reservation.Status.CANCELLED
-
-
-def test_a_completed_reservation_cannot_be_cancelled():
-    reservation = Reservation(product_id=1)
-    assert reservation.complete()
-    assert not reservation.complete()  # redelivery: nothing changes
-    with pytest.raises(Conflict) as caught:
-        reservation.cancel()
-    assert caught.value.code == "already_paid"
-    assert reservation.status == Reservation.Status.COMPLETED
-
-
-# --- payment -----------------------------------------------------------------------------------
-
-
-def test_an_unpaid_payment_is_paid_once():
-    payment = Payment(reservation_id=1, product_id=1, buyer_id=1, seller_id=2, amount=10)
-    assert payment.status == Payment.Status.UNPAID
-    payment.pay()
-    assert payment.status == Payment.Status.PAID and payment.paid_at is not None
-    with pytest.raises(Conflict) as caught:
-        payment.pay()
-    assert caught.value.code == "already_paid"
-
-
-def test_a_paid_payment_refuses_to_be_voided():
-    payment = Payment(status=Payment.Status.PAID)
-    with pytest.raises(Conflict) as caught:
-        payment.void()
-    assert caught.value.code == "already_paid"
-    assert payment.status == Payment.Status.PAID
-
-
-def test_a_voided_payment_stays_voided():
-    payment = Payment()
-    assert payment.void()
-    assert not payment.void()
-    with pytest.raises(Conflict) as caught:
-        payment.pay()
-    assert caught.value.code == "payment_voided"
-    assert (payment.status, payment.paid_at) == (Payment.Status.VOIDED, None)

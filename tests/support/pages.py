@@ -12,8 +12,7 @@ from django.test import Client
 APPS = ("market", "product", "reservation", "payment", "notice", "mypage")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def compiled_messages():
+def compile_stale_catalogues() -> list[str]:
     """Compile the Korean catalogues when a .po is newer than its .mo (or it has none): the .mo
     files are build output, so a fresh checkout has none until they are compiled."""
     stale = []
@@ -25,6 +24,12 @@ def compiled_messages():
     if stale:
         call_command("compilemessages", locale=["ko"], verbosity=0)
     return stale
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_messages():
+    """For the browser tests, which import it (the client tests get it through ``web``)."""
+    return compile_stale_catalogues()
 
 
 def csrf_post(client: Client, url: str, data: dict | None = None, **extra):

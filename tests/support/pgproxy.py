@@ -78,7 +78,7 @@ class TcpProxy:
 
 
 def main() -> None:
-    """Run a proxy as its own process (``python -m tests.ops.pgproxy HOST PORT``), so a test can
+    """Run a proxy as its own process (``python -m tests.support.pgproxy HOST PORT``), so a test can
     freeze it with SIGSTOP: connections stay open and the kernel still accepts new ones, but
     nothing is forwarded any more, which is what a frozen network looks like to a client."""
     import sys

@@ -1,4 +1,5 @@
-"""Helpers for the read-side tests: publish domain events as the other contexts would."""
+"""Helpers for the read side's tests (my-page, notice, the batch handlers): publish domain events as
+the other contexts would, or drive their real commands (the ``trade`` fixture)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import itertools
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from django.db import transaction
 from django.utils import timezone
 
@@ -147,16 +147,6 @@ class Story:
         return [self.cancelled(), self.payment_voided(), self.released()]
 
 
-@pytest.fixture
-def story(seller, buyer):
-    def make(**kwargs) -> Story:
-        kwargs.setdefault("buyer_id", buyer.pk)
-        kwargs.setdefault("seller_id", seller.pk)
-        return Story(**kwargs)
-
-    return make
-
-
 def snapshot_mypage() -> dict:
     """Every column of the read model (timeline without its surrogate id)."""
     from mypage.models import MyPageRow, TimelineEntry
@@ -172,8 +162,9 @@ def snapshot_mypage() -> dict:
     return {"rows": rows, "timeline": timeline}
 
 
-class Market:
-    """The real commands of the other contexts, driven as a user would, plus ``drain``."""
+class Trade:
+    """The real commands of the other contexts, driven as a user would, plus ``drain``. (Not the
+    ``market`` fixture of tests/conftest.py, which is a fixed set of products and a reservation.)"""
 
     def __init__(self) -> None:
         from payment.services import payment_pay
@@ -210,8 +201,3 @@ class Market:
     def cancel(self, buyer, reservation_id: int) -> None:
         self._cancel(reservation_id=reservation_id, actor=buyer)
         bus.drain()
-
-
-@pytest.fixture
-def market(db) -> Market:
-    return Market()
