@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 
 ## make messages: compile the message catalogues (*/locale/ko/LC_MESSAGES/django.po) after editing
 ## them. Needs gettext's msgfmt (apt-get install gettext); the compiled .mo files are committed, so
-## running the project does not, and tests/test_messages.py fails when a .mo lags its .po.
+## running the project does not, and tests/platform/test_messages.py fails when a .mo lags its .po.
 messages:
 	$(PY) manage.py compilemessages --ignore=$(VENV)
 
@@ -39,9 +39,12 @@ run: install-runtime
 	$(PY) manage.py seed_products
 	@LOG_FORMAT=$${LOG_FORMAT:-text} exec $(PY) manage.py serve $(HOST):$(PORT)
 
-## make test: install and run the whole suite (SQLite; PostgreSQL-only tests are skipped with a reason).
+## make test: install and run the suite on SQLite (PostgreSQL-only tests are skipped with a reason),
+## without the tests marked `slow` (query plans, the benchmark harness, fuzzing, the hostile-input
+## corpus) unless SLOW=1; CI (.ci/run) runs `make test SLOW=1` and `make test-pg`, which run them all.
 test: install
-	FAST_PASSWORD_HASHER=1 $(VENV)/bin/pytest
+	@$(if $(SLOW),true,echo "make test: skipping the slow tests (-m 'not slow'); run them with make test SLOW=1 or make test-pg")
+	FAST_PASSWORD_HASHER=1 $(VENV)/bin/pytest $(if $(SLOW),,-m "not slow")
 
 ## make test-pg: the whole suite on PostgreSQL; fails if the PostgreSQL-only tests did not run.
 test-pg: install
@@ -51,7 +54,7 @@ test-pg: install
 ## then the hostile-input corpus, on PostgreSQL (PG_URL). Too long for every push; run it nightly.
 fuzz-nightly: install
 	DATABASE_URL=$(PG_URL) FAST_PASSWORD_HASHER=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} \
-		$(VENV)/bin/pytest tests/ops/test_fuzz.py tests/ops/test_hostile_corpus.py -q -p no:randomly --timeout=0
+		$(VENV)/bin/pytest tests/platform/test_fuzz.py tests/platform/test_hostile_corpus.py -q -p no:randomly --timeout=0
 
 lint: install
 	$(VENV)/bin/ruff check .

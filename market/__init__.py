@@ -26,7 +26,7 @@ Everything else here is private to the platform: accounts (the contexts learn ab
 ``UserRegistered`` / ``UserContactChanged`` and the request's user), the bus's tables
 (``market.models``), the settings and URLs, the middleware, metrics, health and the commands.
 ``lint-imports`` refuses a context importing one of them (pyproject.toml: "Contexts import only
-market's public modules"), and tests/test_architecture.py checks that the contract's private
+market's public modules"), and tests/platform/test_architecture.py checks that the contract's private
 modules and ``PUBLIC_MODULES`` together name every module of ``market``, so a new module is
 declared one or the other.
 """

@@ -19,7 +19,7 @@ from reservation.models import Reservation
 from reservation.services import reservation_expire_due, reservation_place
 from tests.browser import test_pages_shop as shop
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.pages.support import compiled_messages  # noqa: F401 (a fixture, used by name)
+from tests.support.pages import compiled_messages  # noqa: F401 (a fixture, used by name)
 
 watched = shop.watched  # the page that fails the test on any console error (CSP included)
 SIZES = pytest.mark.parametrize("size", ["desktop", "phone"])

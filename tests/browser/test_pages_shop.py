@@ -15,7 +15,7 @@ from product.models import Product
 from product.services import product_register
 from reservation.services import reservation_place
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.pages.support import compiled_messages  # noqa: F401 (a fixture, used by name)
+from tests.support.pages import compiled_messages  # noqa: F401 (a fixture, used by name)
 
 PAYMENT_SUBSCRIBER = "payment.request_payment"
 EXPECTED = re.compile(r"status of 400 \(Bad Request\)")

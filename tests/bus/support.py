@@ -12,9 +12,10 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar
 
-from django.db import connection
+from django.db import connection, transaction
 
-from market.bus import durable, in_transaction, publish
+from market import bus
+from market.bus import durable, in_transaction
 from market.errors import Conflict
 from market.events import Event
 
@@ -116,7 +117,7 @@ def veto(event: Pinged) -> None:
 def chain(event: Pinged) -> None:
     """From n=100 on, publishes a follow-up in the same transaction (a nested publish)."""
     if event.n >= 100:
-        publish(Counted(n=event.n))
+        bus.publish(Counted(n=event.n))
 
 
 @durable(Pinged, id="test.record")
@@ -199,3 +200,9 @@ DOOR_BATCHES: list[list[str]] = []  # the (type, key) of each list test.doors wa
 @durable(Opened, Closed, id="test.doors", batch=True)
 def doors(events: list[Event]) -> None:
     DOOR_BATCHES.append([f"{e.type}:{e.key}" for e in events])
+
+
+def publish(event: Event):
+    """Publish ``event`` in a transaction of its own, as a command would."""
+    with transaction.atomic():
+        return bus.publish(event)

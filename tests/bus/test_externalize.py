@@ -2,7 +2,7 @@
 arrive on a bound queue in order, once each by message_id, and an outage in the middle of a flow
 loses nothing.
 
-The outage is simulated with a TCP proxy in front of the shared broker (tests/ops/pgproxy.py):
+The outage is simulated with a TCP proxy in front of the shared broker (tests/support/pgproxy.py):
 restarting the broker itself would disturb everyone else using it. Cutting the proxy drops the
 publisher's connection and refuses new ones exactly as a stopped broker does.
 
@@ -32,7 +32,7 @@ from market.bus import consuming, externalize, registry
 from market.models import Delivery, EventRecord
 from payment.models import Payment
 from product.services import product_register
-from tests.ops.pgproxy import TcpProxy
+from tests.support.pgproxy import TcpProxy
 
 pytestmark = pytest.mark.django_db
 

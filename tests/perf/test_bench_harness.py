@@ -18,6 +18,8 @@ import pytest
 from bench import report
 from bench.run import Run, backlog_verdict, parse_args, run_wrk, write_lines
 
+pytestmark = pytest.mark.slow  # `make test` skips it; `make test-pg` and CI run it
+
 
 class _Handler(BaseHTTPRequestHandler):
     seen: list[tuple[str, str, str, str]] = []

@@ -19,7 +19,7 @@ from market import bus
 
 ROWS = 200_000
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db]
 
 
 def plan_nodes(plan: dict) -> Iterator[dict]:
