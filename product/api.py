@@ -9,6 +9,7 @@ import zoneinfo
 import django_filters
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, serializers, status
 from rest_framework.generics import GenericAPIView
@@ -210,6 +211,13 @@ class ProductListApi(GenericAPIView):
         return Response(ProductOutput(product, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
+class CursorPagedSchema(AutoSchema):
+    # Its page is a component of its own, apart from the catalogue's page-number one of the same
+    # rows (it has no count).
+    def get_paginated_name(self, serializer_name: str) -> str:
+        return f"CursorPaginated{serializer_name}List"
+
+
 @extend_schema(tags=["products"])
 class ProductScrollApi(GenericAPIView):
     """The catalogue by cursor, for infinite scroll: follow ``next`` until it is null."""
@@ -224,6 +232,7 @@ class ProductScrollApi(GenericAPIView):
     queryset = ProductListApi.queryset
     filter_backends = ProductListApi.filter_backends
     pagination_class = CatalogueCursorPagination
+    schema = CursorPagedSchema()
     query_parameters = CATALOGUE_QUERY
     filterset_class = ProductFilter
     search_fields = ProductListApi.search_fields

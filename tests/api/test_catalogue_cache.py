@@ -282,3 +282,14 @@ def test_the_page_number_list_is_unchanged(anon, listed):
     assert set(body) == {"count", "next", "previous", "results"}
     assert body["count"] == 3
     assert Product.objects.count() == 3
+
+
+def test_the_schema_documents_both_ways_of_paging(anon):
+    schema = anon.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    pages, scroll = schema["paths"]["/api/products/"]["get"], schema["paths"]["/api/products/scroll/"]["get"]
+    assert {"page", "page_size"} <= {p["name"] for p in pages["parameters"]}
+    assert {"cursor", "page_size", "ordering", "status"} <= {p["name"] for p in scroll["parameters"]}
+    components = schema["components"]["schemas"]
+    assert set(components["PaginatedProductOutputList"]["properties"]) == {"count", "next", "previous", "results"}
+    assert set(components["CursorPaginatedProductOutputList"]["properties"]) == {"next", "previous", "results"}
+    assert "CATALOGUE_CACHE_SECONDS" in pages["description"]
