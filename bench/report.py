@@ -184,7 +184,14 @@ def targets(bench) -> list[tuple[str, str, bool | None]]:
     listing = _find(runs, "product_list", TARGET_LEVEL)
     if listing:
         p99 = listing.latency_ms["p99"]
-        out.append(("product list p99 < 50 ms at 32 clients", f"{p99} ms", p99 < 50))
+        measured = f"{p99} ms"
+        ping = _find(runs, "floor_ping", TARGET_LEVEL)
+        if ping and ping.rps and ping.latency_ms.get("p99"):
+            measured += (
+                f" = {p99 / ping.latency_ms['p99']:.1f}× floor_ping's p99 ({ping.latency_ms['p99']} ms); "
+                f"{listing.rps:.0f} rps = {listing.rps / ping.rps:.0%} of floor_ping's {ping.rps:.0f}"
+            )
+        out.append(("product list p99 < 50 ms at 32 clients", measured, p99 < 50))
     return out
 
 
@@ -225,6 +232,9 @@ def markdown(bench, info: dict) -> str:
         "|---|---|",
     ]
     lines += [f"| {k} | {v} |" for k, v in info.items()]
+    env = getattr(bench, "env", {})
+    cache_seconds = env.get("CATALOGUE_CACHE_SECONDS") or "2 (the default)"
+    cache_where = "Redis (shared by the workers)" if env.get("REDIS_URL") else "each worker process (locmem)"
     lines += [
         f"| load (uptime) before | {bench.uptime['before']} |",
         f"| load (uptime) after | {bench.uptime['after']} |",
@@ -251,6 +261,9 @@ def markdown(bench, info: dict) -> str:
         "`GET /api/products/{id}/`; `mypage` = `GET /api/mypage/` with a buyer's token; `reserve` = "
         "`POST /api/reservations/` each on a distinct available product; `pay` = `POST /api/payments/{id}/pay/` "
         "on unpaid payments; `cancel` = `POST /api/reservations/{id}/cancel/` on unpaid reservations.",
+        f"- Catalogue cache (`market/response_cache.py`): whole anonymous responses for {cache_seconds} s, in "
+        f"{cache_where}; `product_list` cycles through 500 price windows, so a copy is reused only when its "
+        "window comes round again within that time.",
         "- Floor (same server): `floor_ping` = DRF view, no auth, no DB; `floor_reserve` = DRF view with token auth, "
         "one transaction with one conditional UPDATE and one INSERT. Reads are compared with `floor_ping`, "
         "writes with `floor_reserve`.",

@@ -14,6 +14,7 @@ The contexts (product, reservation, payment, notice, mypage) import only these m
 - ``market.api``: the REST conventions (ids in paths, pagination, documented errors, HAL pages);
 - ``market.hal``: the reference routes' HAL pages and status codes (only each context's
   ``reference_api`` may import it: another contract);
+- ``market.response_cache``: whole anonymous responses of a public list, kept a few seconds;
 - ``market.filters``, ``market.links``: list filters and hyperlinks in API output;
 - ``market.web``: what the web pages share (errors as messages, rate limits, the breaker);
 - ``market.admin_site``: the admin's shared base class and filters;
@@ -45,6 +46,7 @@ PUBLIC_MODULES = (
     "market.observability",
     "market.periodic",
     "market.resilience",
+    "market.response_cache",
     "market.testing",
     "market.transitions",
     "market.web",

@@ -1,27 +1,24 @@
 """API conventions shared by every context: ids in URLs, input validation, documented errors and
-pagination. (The reference's HAL routes have theirs in market.hal.)
-(market.lean holds cheaper stand-ins for the parts of django-filter and DRF a busy list runs.)"""
+pagination. (The reference's HAL routes have theirs in market.hal.)"""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from market.db import MAX_ID
 from market.errors import NotFound
-from market.lean import count_statement, run_count, where_count
+from market.response_cache import canonical_url
 from market.schema import ERROR_REF
 
 # What a 404 says for each noun of path_id (the contexts raise the same messages for ids that exist
@@ -71,11 +68,7 @@ class CountWhenNeededPaginator(DjangoPaginator):
     """Django's paginator, but the page's rows are read first and ``COUNT(*)`` is sent only when
     they cannot tell the total: a page with fewer rows than ``per_page`` is the last one, so the
     total is the rows before it plus these (on page 1: these). Same pages, same count, same
-    errors; one query instead of two for every list that fits its page. The COUNT, when needed, is
-    ``where_count``'s where it applies."""
-
-    # Rows up to the end of the page read last: the total is at least this.
-    rows_through = 0
+    errors; one query instead of two for every list that fits its page."""
 
     def page(self, number: Any) -> Page:
         try:
@@ -86,50 +79,16 @@ class CountWhenNeededPaginator(DjangoPaginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
-        if self.orphans or "count" in self.__dict__ or number * self.per_page > MAX_ID:
+        if self.orphans or number * self.per_page > MAX_ID:
             return super().page(number)  # (an offset beyond any row: Django counts and says "empty")
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page])
         if len(rows) < self.per_page and (rows or (number == 1 and self.allow_empty_first_page)):
-            self.__dict__["count"] = bottom + len(rows)  # Paginator.count is a cached_property
+            # Paginator.count is a cached_property: setting it is setting its cached value.
+            self.count = bottom + len(rows)
         elif not rows:
             raise EmptyPage(self.error_messages["no_results"])
-        self.rows_through = bottom + len(rows)
-        return self._get_page(rows, number, self)
-
-    @cached_property
-    def count(self) -> int:
-        if isinstance(self.object_list, QuerySet) and (total := where_count(self.object_list)) is not None:
-            return total
-        return DjangoPaginator.count.func(self)
-
-
-class CachedCountPaginator(CountWhenNeededPaginator):
-    """For the public catalogue: a COUNT it has to send is kept in the cache for
-    ``CATALOGUE_COUNT_CACHE_SECONDS`` and reused by every request with the same filters (the key is
-    the COUNT's SQL and parameters, so different filters never share a total). The rows are always
-    read fresh; only the total may lag by that long, by as many products as were listed, reserved
-    or sold meanwhile. It never contradicts the page at hand: the total is at least the rows up to
-    the end of this page. Redis (``REDIS_URL``) shares totals between processes; without it each
-    process keeps its own, and a cache that is down means counting as before."""
-
-    @cached_property
-    def count(self) -> int:
-        seconds = settings.CATALOGUE_COUNT_CACHE_SECONDS
-        queryset = self.object_list
-        if seconds <= 0 or not isinstance(queryset, QuerySet):
-            return CountWhenNeededPaginator.count.func(self)
-        statement = count_statement(queryset)
-        if statement is None:  # not one where_count can send: Django counts
-            return DjangoPaginator.count.func(self)
-        if isinstance(statement, int):  # known without a query
-            return statement
-        key = "catalogue-count:" + hashlib.blake2b(repr((queryset.db, statement)).encode(), digest_size=16).hexdigest()
-        total = cache.get(key)
-        if total is None:
-            total = run_count(queryset.db, statement)
-            cache.set(key, total, seconds)
-        return max(total, self.rows_through)
+        return Page(rows, number, self)
 
 
 class Pagination(PageNumberPagination):
@@ -140,6 +99,45 @@ class Pagination(PageNumberPagination):
 
 
 class CataloguePagination(Pagination):
-    """The catalogue's pages: totals reused for a few seconds (``CachedCountPaginator``)."""
+    """Page numbers for a list whose anonymous responses are cached (``market.response_cache``):
+    the links carry the request's canonical query (the view's ``query_parameters``), so a cached
+    copy links the same for every reader that shares it."""
 
-    django_paginator_class = CachedCountPaginator
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
+        self.base_url = canonical_url(request, view.query_parameters, {self.page_query_param: "1"})
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_next_link(self) -> str | None:
+        if not self.page.has_next():
+            return None
+        return replace_query_param(self.base_url, self.page_query_param, self.page.next_page_number())
+
+    def get_previous_link(self) -> str | None:
+        if not self.page.has_previous():
+            return None
+        number = self.page.previous_page_number()
+        if number == 1:
+            return remove_query_param(self.base_url, self.page_query_param)
+        return replace_query_param(self.base_url, self.page_query_param, number)
+
+
+class CatalogueCursorPagination(CursorPagination):
+    """Cursor pages for infinite scroll: ``next`` and ``previous`` only, no total and no page
+    numbers, so a page costs one query however deep the reader scrolls, and rows listed meanwhile
+    neither repeat nor go missing. The order is the view's (``?ordering=``), with the id as the
+    tie-breaker; links carry the canonical query, as ``CataloguePagination``'s do."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        ordering = tuple(super().get_ordering(request, queryset, view))
+        if not {"id", "-id"} & set(ordering):
+            ordering = (*ordering, "-id" if ordering[0].startswith("-") else "id")
+        return ordering
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
+        rows = super().paginate_queryset(queryset, request, view)
+        self.base_url = canonical_url(request, view.query_parameters)
+        return rows

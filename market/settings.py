@@ -293,10 +293,10 @@ RESERVATION_HOLD_SECONDS = env_int("RESERVATION_HOLD_SECONDS", 86400)
 RESERVATION_EXPIRY_SWEEP_SECONDS = env_float("RESERVATION_EXPIRY_SWEEP_SECONDS", 5.0)
 
 # --- Catalogue ------------------------------------------------------------------------------
-# How long the catalogue's total (the ``count`` of GET /api/products/ for one set of filters) may
-# be reused from the cache before it is counted again; 0 counts on every request. The rows of a
-# page are always read fresh; only the total may lag by this much (see market.api).
-CATALOGUE_COUNT_CACHE_SECONDS = env_float("CATALOGUE_COUNT_CACHE_SECONDS", 5.0)
+# How long a whole anonymous response of the catalogue (GET /api/products/, /api/products/scroll/)
+# may be served from the cache (market.response_cache); a product event clears it at once where the
+# cache is shared (Redis), so this bounds how stale a per-process copy may be. 0 turns it off.
+CATALOGUE_CACHE_SECONDS = env_float("CATALOGUE_CACHE_SECONDS", 2.0)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

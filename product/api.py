@@ -10,6 +10,7 @@ import zoneinfo
 import django_filters
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, serializers, status
 from rest_framework.generics import GenericAPIView
@@ -18,10 +19,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import CataloguePagination, ErrorResponses, Pagination, path_id, validated
+from market.api import (
+    CatalogueCursorPagination,
+    CataloguePagination,
+    ErrorResponses,
+    Pagination,
+    path_id,
+    validated,
+)
 from market.db import MAX_ID
-from market.lean import LeanFilterSet, RowListSerializer, SearchFilter
 from market.links import Link, is_reader
+from market.response_cache import anonymous_response_cache
 from product import selectors, services
 from product.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE, NAME_MAX_LENGTH, Product, Wish
 
@@ -64,11 +72,8 @@ class ProductOutput(serializers.Serializer):
         help_text="For its seller: the reservations of this product.",
     )
 
-    class Meta:
-        list_serializer_class = RowListSerializer  # renders the catalogue's rows without DRF's per-row work
 
-
-class ProductFilter(LeanFilterSet):
+class ProductFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Product.Status.choices, label=_("Status"))
     seller = django_filters.CharFilter(method="by_seller_username", max_length=150, label=_("Seller (username)"))
     seller_id = django_filters.NumberFilter(
@@ -95,6 +100,22 @@ class ProductCreateInput(serializers.Serializer):
     price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE, help_text="Whole won; 0 is allowed.")
 
 
+# Every query parameter the catalogue reads (filters, search, order, paging, DRF's ?format=): its
+# anonymous responses are cached per canonical query of these (market.response_cache).
+CATALOGUE_QUERY = (
+    *ProductFilter.base_filters,
+    "search",
+    "ordering",
+    "page",
+    "page_size",
+    "cursor",
+    "format",
+)
+cached_for_anonymous = anonymous_response_cache(
+    "catalogue", seconds="CATALOGUE_CACHE_SECONDS", query=CATALOGUE_QUERY, defaults={"page": "1"}
+)
+
+
 @extend_schema(tags=["products"])
 class ProductListApi(GenericAPIView):
     """Browse products (anyone) or put one up for sale (signed in; you become its seller)."""
@@ -112,10 +133,11 @@ class ProductListApi(GenericAPIView):
     queryset = selectors.product_list_rows()
     filter_backends = [
         django_filters.rest_framework.DjangoFilterBackend,
-        SearchFilter,
+        filters.SearchFilter,
         filters.OrderingFilter,
     ]
-    pagination_class = CataloguePagination  # the total may lag a few seconds; the rows never do
+    pagination_class = CataloguePagination
+    query_parameters = CATALOGUE_QUERY
     filterset_class = ProductFilter
     search_fields = ["name", "description"]  # both trigram-indexed on PostgreSQL (migrations 0003, 0004)
     ordering_fields = ["created_at", "price", "name"]
@@ -128,12 +150,13 @@ class ProductListApi(GenericAPIView):
     @extend_schema(
         operation_id="products_list",
         description=(
-            "Pages of the catalogue, newest first unless ordered otherwise. The rows are always current; "
-            "the total (`count`) of a set of filters may be reused for a few seconds "
-            "(CATALOGUE_COUNT_CACHE_SECONDS, 5 by default), never below what the page shows."
+            "Pages of the catalogue, newest first unless ordered otherwise. For infinite scroll, "
+            "`GET /api/products/scroll/` pages the same list by cursor. Anonymous responses may be served "
+            "from a cache for up to CATALOGUE_CACHE_SECONDS (2 by default); a change to a product clears it."
         ),
         responses={200: ProductOutput(many=True), **_errors(400)},
     )
+    @cached_for_anonymous
     def get(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         if not queryset.query.order_by:
@@ -173,6 +196,50 @@ class ProductUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, required=False)
     price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE)
+
+
+class CursorPagedSchema(AutoSchema):
+    # Its page is a component of its own, apart from the catalogue's page-number one of the same
+    # rows (it has no count).
+    def get_paginated_name(self, serializer_name: str) -> str:
+        return f"CursorPaginated{serializer_name}List"
+
+
+@extend_schema(tags=["products"])
+class ProductScrollApi(GenericAPIView):
+    """The catalogue by cursor, for infinite scroll: follow ``next`` until it is null."""
+
+    name = _("Products (scroll)")
+    description = _(
+        "The same list as the catalogue, with the same filters, search and order, paged by cursor for "
+        "infinite scroll: follow next until it is null. No total and no page numbers."
+    )
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    serializer_class = ProductOutput
+    queryset = ProductListApi.queryset
+    filter_backends = ProductListApi.filter_backends
+    pagination_class = CatalogueCursorPagination
+    schema = CursorPagedSchema()
+    query_parameters = CATALOGUE_QUERY
+    filterset_class = ProductFilter
+    search_fields = ProductListApi.search_fields
+    ordering_fields = ProductListApi.ordering_fields
+    ordering = ProductListApi.ordering
+
+    @extend_schema(
+        operation_id="products_scroll",
+        description=(
+            "The catalogue paged by cursor (`?cursor=` from the previous page's `next`), for infinite scroll: "
+            "one query per page however deep, and products listed meanwhile neither repeat nor go missing. "
+            "Same filters, search and `ordering` as `GET /api/products/`; `page_size` 1 to 100 (20 by default). "
+            "A cursor that is not one answers 404. Anonymous responses are cached as the catalogue's are."
+        ),
+        responses={200: ProductOutput(many=True), **_errors(400)},
+    )
+    @cached_for_anonymous
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(ProductOutput(page, many=True, context={"request": request}).data)
 
 
 @extend_schema(tags=["products"])

@@ -7,11 +7,13 @@ wins, and a redelivered event finds nothing left to change.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from market import events
+from market import events, response_cache
 from market.bus import durable, in_transaction, publish, publish_many
 from market.errors import NotFound
 from product.models import Product
@@ -124,3 +126,24 @@ def sell_on_payment(paid: list[events.PaymentCompleted]) -> None:
                 for pk, name in sold
             ]
         )
+
+
+# Every product event that changes what the catalogue shows (a product listed, edited, withdrawn,
+# held, released, sold); wishes do not show in the list.
+_CATALOGUE_CHANGES = (
+    events.ProductRegistered,
+    events.ProductUpdated,
+    events.ProductPriceLowered,
+    events.ProductWithdrawn,
+    events.ProductReserved,
+    events.ProductReleased,
+    events.ProductSoldOut,
+)
+
+
+@in_transaction(*_CATALOGUE_CHANGES, id="product.refresh_catalogue")
+def refresh_catalogue(event: events.Event) -> None:
+    """Anonymous copies of the catalogue (product.api, market.response_cache) go stale at once, and
+    again after commit: a reader between the two may have cached the state before the commit."""
+    response_cache.invalidate("catalogue")
+    transaction.on_commit(partial(response_cache.invalidate, "catalogue"), robust=True)

@@ -6,6 +6,7 @@ from product import api, reference_api
 
 urlpatterns = [
     path("api/products/", api.ProductListApi.as_view(), name="product-list"),
+    path("api/products/scroll/", api.ProductScrollApi.as_view(), name="product-scroll"),
     path("api/products/<int:pk>/", api.ProductDetailApi.as_view(), name="product-detail"),
     path("api/products/<int:pk>/wish/", api.ProductWishApi.as_view(), name="product-wish"),
     path("api/wishes/", api.WishListApi.as_view(), name="wish-list"),
