@@ -84,7 +84,7 @@ def public_surface_contract() -> dict:
     import tomllib
     from pathlib import Path
 
-    config = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = {c["name"]: c for c in config["tool"]["importlinter"]["contracts"]}
     assert PUBLIC_CONTRACT in contracts, "pyproject.toml lost the contract on market's public modules"
     return contracts[PUBLIC_CONTRACT]
