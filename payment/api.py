@@ -56,7 +56,7 @@ class PaymentOutput(serializers.Serializer):
     pay = Link(
         "payment-pay",
         pk="id",
-        when=is_reader_while("buyer_id", "status", Payment.Status.UNPAID),
+        when=is_reader_while("buyer_id", "status", *Payment.transitions["pay"].source),
         help_text="POST here to pay: for the buyer while it is unpaid (else null).",
     )
 
@@ -124,7 +124,7 @@ class BuyerMayPay(BasePermission):
     def has_object_permission(self, request: Request, view, obj) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return isinstance(obj, Payment) and obj.buyer_id == request.user.pk and obj.status == obj.Status.UNPAID
+        return isinstance(obj, Payment) and obj.buyer_id == request.user.pk and Payment.transitions.allows(obj, "pay")
 
 
 @extend_schema(tags=["payments"])

@@ -62,7 +62,7 @@ class ReservationOutput(serializers.Serializer):
     cancel = Link(
         "reservation-cancel",
         pk="id",
-        when=is_reader_while("buyer_id", "status", Reservation.Status.RESERVED),
+        when=is_reader_while("buyer_id", "status", *Reservation.transitions["cancel"].source),
         help_text="POST here to cancel: for the buyer while it is reserved (else null).",
     )
 
@@ -149,7 +149,11 @@ class BuyerMayCancel(BasePermission):
     def has_object_permission(self, request: Request, view, obj) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return isinstance(obj, Reservation) and obj.buyer_id == request.user.pk and obj.status == obj.Status.RESERVED
+        return (
+            isinstance(obj, Reservation)
+            and obj.buyer_id == request.user.pk
+            and Reservation.transitions.allows(obj, "cancel")
+        )
 
 
 @extend_schema(tags=["reservations"])
