@@ -27,9 +27,9 @@ _PAID_NOT_CANCELLABLE = Refusal(
 
 class Payment(models.Model):
     class Status(models.TextChoices):
-        UNPAID = "unpaid", "unpaid"
-        PAID = "paid", "paid"
-        VOIDED = "voided", "voided"
+        UNPAID = "unpaid", gettext_lazy("unpaid")
+        PAID = "paid", gettext_lazy("paid")
+        VOIDED = "voided", gettext_lazy("voided")
 
     reservation_id = models.BigIntegerField(unique=True)
     product_id = models.BigIntegerField()

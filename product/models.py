@@ -33,9 +33,9 @@ _NOT_EDITABLE = Refusal(
 
 class Product(models.Model):
     class Status(models.TextChoices):
-        AVAILABLE = "available", "available"
-        PENDING = "pending", "pending (reserved)"
-        SOLD_OUT = "sold_out", "sold out"
+        AVAILABLE = "available", gettext_lazy("available")
+        PENDING = "pending", gettext_lazy("pending (reserved)")
+        SOLD_OUT = "sold_out", gettext_lazy("sold out")
 
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products", verbose_name=gettext_lazy("seller")

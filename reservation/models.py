@@ -30,11 +30,11 @@ END_REASON_MAX_LENGTH = 200  # why the seller declined (told to the buyer): the 
 
 class Reservation(models.Model):
     class Status(models.TextChoices):
-        RESERVED = "reserved", "reserved"
-        CANCELLED = "cancelled", "cancelled"
-        COMPLETED = "completed", "completed"
-        EXPIRED = "expired", "expired"
-        DECLINED = "declined", "declined"
+        RESERVED = "reserved", _("reserved")
+        CANCELLED = "cancelled", _("cancelled")
+        COMPLETED = "completed", _("completed")
+        EXPIRED = "expired", _("expired")
+        DECLINED = "declined", _("declined")
 
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations")
     product_id = models.BigIntegerField()

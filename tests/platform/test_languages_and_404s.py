@@ -34,6 +34,28 @@ def test_errors_are_korean_by_default_and_english_on_request(anon, client_for, m
 
 
 @pytest.mark.usefixtures("korean_default")
+def test_statuses_read_in_korean_where_people_choose_them(client_for, buyer, seller):
+    """The browsable API's filter forms and the admin name each status in the reader's language;
+    the API's JSON keeps the stable values."""
+    from django.utils import translation
+
+    from payment.models import Payment
+    from product.models import Product
+    from reservation.models import Reservation
+
+    with translation.override("ko"):
+        labels = {str(label) for model in (Product, Reservation, Payment) for _, label in model.Status.choices}
+    assert {"판매 중", "예약 중", "판매 완료", "취소됨", "구매 완료", "기한 만료", "판매자 거절"} <= labels
+    assert {"결제 전", "결제 완료", "결제 무효"} <= labels
+    page = client_for(buyer).get("/api/reservations/", HTTP_ACCEPT="text/html").content.decode()
+    assert "판매자 거절" in page and "declined" in page  # the label shown, the value sent
+    catalogue = client_for(seller).get("/api/products/", HTTP_ACCEPT="text/html").content.decode()
+    assert "판매 완료" in catalogue
+    english = client_for(buyer).get("/api/payments/", HTTP_ACCEPT="text/html", HTTP_ACCEPT_LANGUAGE="en")
+    assert "voided" in english.content.decode() and "결제 무효" not in english.content.decode()
+
+
+@pytest.mark.usefixtures("korean_default")
 def test_filter_and_paging_errors_are_translated(client_for, buyer):
     body = assert_error(client_for(buyer).get("/api/reservations/?status=bogus"), 400)
     assert "bogus" in body["details"]["status"][0] and "Select" not in body["details"]["status"][0]
